@@ -1,0 +1,46 @@
+package org.proxykit.exact;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import org.proxykit.api.HttpHeaders;
+
+/**
+ * The headers that concern one connection only (RFC 9110 section 7.6.1) and that a proxy
+ * must not forward in either direction: a fixed list plus every name the Connection header
+ * lists.
+ */
+final class HopByHop {
+  private static final Set<String> ALWAYS = Set.of(
+      "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
+
+  private HopByHop() {}
+
+  /** Returns {@code headers} without hop-by-hop fields; the same instance if there is none. */
+  static HttpHeaders strip(HttpHeaders headers) {
+    Set<String> drop = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
+    drop.addAll(ALWAYS);
+    for (String connection : headers.all("Connection")) {
+      for (String token : connection.split(",")) {
+        String name = token.strip();
+        if (!name.isEmpty()) {
+          drop.add(name.toLowerCase(Locale.ROOT));
+        }
+      }
+    }
+    boolean any = false;
+    for (int i = 0; i < headers.size() && !any; i++) {
+      any = drop.contains(headers.name(i));
+    }
+    if (!any) {
+      return headers;
+    }
+    HttpHeaders.Builder kept = HttpHeaders.builder();
+    headers.forEach((name, value) -> {
+      if (!drop.contains(name)) {
+        kept.add(name, value);
+      }
+    });
+    return kept.build();
+  }
+}

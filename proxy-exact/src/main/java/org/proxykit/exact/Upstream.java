@@ -1,0 +1,193 @@
+package org.proxykit.exact;
+
+import static org.proxykit.api.spi.TransportProvider.CONNECT_TIMEOUT;
+import static org.proxykit.api.spi.TransportProvider.IDLE_TIMEOUT;
+import static org.proxykit.api.spi.TransportProvider.MAX_CONNECTIONS;
+import static org.proxykit.api.spi.TransportProvider.MAX_CONNECTIONS_PER_ROUTE;
+import static org.proxykit.api.spi.TransportProvider.POOL_WAIT_TIMEOUT;
+import static org.proxykit.api.spi.TransportProvider.RESPONSE_TIMEOUT;
+import static org.proxykit.api.spi.TransportProvider.SSL_CONTEXT;
+import static org.proxykit.api.spi.TransportProvider.TRUST_STORE;
+import static org.proxykit.api.spi.TransportProvider.TRUST_STORE_PASSWORD;
+
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.channels.UnresolvedAddressException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Duration;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManagerFactory;
+import org.proxykit.api.Nullable;
+import org.proxykit.api.ProxyRequest;
+import org.proxykit.api.ProxyStatusException;
+import org.proxykit.api.spi.Settings;
+
+/** What the built-in transports share: their settings, the body rule and the failure mapping. */
+final class Upstream {
+  static final Set<String> SETTING_KEYS = Set.of(CONNECT_TIMEOUT, RESPONSE_TIMEOUT, POOL_WAIT_TIMEOUT,
+      MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ROUTE, IDLE_TIMEOUT, SSL_CONTEXT, TRUST_STORE, TRUST_STORE_PASSWORD);
+  private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
+  private static final Set<String> BODY_EXPECTED = Set.of("POST", "PUT", "PATCH");
+
+  private Upstream() {}
+
+  /** The settings every built-in transport reads, with proxykit's defaults. */
+  static final class Config {
+    final Duration connectTimeout;
+    final Duration responseTimeout;
+    final Duration poolWaitTimeout;
+    final Duration idleTimeout;
+    final int maxConnections;
+    final int maxConnectionsPerRoute;
+    final @Nullable SSLContext sslContext;
+
+    Config(Settings settings) {
+      settings.checkKnown(SETTING_KEYS);
+      connectTimeout = positive(settings, CONNECT_TIMEOUT, Duration.ofSeconds(10));
+      responseTimeout = positive(settings, RESPONSE_TIMEOUT, Duration.ofSeconds(60));
+      poolWaitTimeout = positive(settings, POOL_WAIT_TIMEOUT, Duration.ofSeconds(10));
+      idleTimeout = positive(settings, IDLE_TIMEOUT, Duration.ofSeconds(30));
+      maxConnections = atLeastOne(settings, MAX_CONNECTIONS, 256);
+      maxConnectionsPerRoute = atLeastOne(settings, MAX_CONNECTIONS_PER_ROUTE, 64);
+      sslContext = sslContext(settings);
+    }
+
+    private static Duration positive(Settings settings, String key, Duration fallback) {
+      Duration value = settings.duration(key, fallback);
+      if (value == null || value.isZero()) {
+        throw new IllegalArgumentException(settings.pathOf(key) + ": must be more than 0");
+      }
+      return value;
+    }
+
+    private static int atLeastOne(Settings settings, String key, int fallback) {
+      int value = settings.integer(key, fallback);
+      if (value < 1) {
+        throw new IllegalArgumentException(settings.pathOf(key) + ": must be at least 1, got " + value);
+      }
+      return value;
+    }
+
+    private static @Nullable SSLContext sslContext(Settings settings) {
+      SSLContext given = settings.instance(SSL_CONTEXT, SSLContext.class, null);
+      String trustStore = settings.string(TRUST_STORE, null);
+      if (given != null || trustStore == null) {
+        return given;
+      }
+      String password = settings.string(TRUST_STORE_PASSWORD, "");
+      try {
+        KeyStore store = KeyStore.getInstance(Path.of(trustStore).toFile(), password.toCharArray());
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(store);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+      } catch (IOException | GeneralSecurityException e) {
+        throw new IllegalArgumentException(settings.pathOf(TRUST_STORE) + ": cannot read trust store '"
+            + trustStore + "': " + e.getMessage());
+      }
+    }
+  }
+
+  /** Returns true if the request is sent with a body (and so with framing): any body, or an empty one for POST, PUT, PATCH. */
+  static boolean sendsBody(ProxyRequest request) {
+    return request.body().length() != 0 || BODY_EXPECTED.contains(request.method());
+  }
+
+  /** Returns true if the method is idempotent (RFC 9110 section 9.2.2), so a request never answered may be sent again. */
+  static boolean isIdempotent(String method) {
+    return IDEMPOTENT.contains(method);
+  }
+
+  /** Returns {@code serverName:serverPort}, the name bracketed if it is an IPv6 address. */
+  static String authority(ProxyRequest request) {
+    String host = request.serverName().indexOf(':') >= 0 ? '[' + request.serverName() + ']' : request.serverName();
+    return host + ':' + request.serverPort();
+  }
+
+  /**
+   * Maps a failure that is not specific to a client library to the answer the client gets.
+   */
+  static ProxyStatusException failure(Throwable failure, ProxyRequest request, Config config) {
+    String where = authority(request);
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof UnknownHostException || cause instanceof UnresolvedAddressException) {
+        return ProxyStatusException.badGateway("bad domain name: " + request.serverName(), failure);
+      }
+    }
+    for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+      if (cause instanceof ProxyStatusException) {
+        return (ProxyStatusException) cause;
+      }
+      if (cause instanceof SocketTimeoutException) {
+        return ProxyStatusException.gatewayTimeout(
+            "upstream " + where + " did not answer within " + seconds(config.responseTimeout), failure);
+      }
+      if (cause instanceof ConnectException) {
+        return ProxyStatusException.badGateway("cannot connect to upstream " + where + ": connection refused", failure);
+      }
+      if (cause instanceof SSLException) {
+        return ProxyStatusException.badGateway("TLS with upstream " + where + " failed", failure);
+      }
+    }
+    return ProxyStatusException.badGateway("upstream " + where + " failed: " + failure.getClass().getSimpleName(), failure);
+  }
+
+  static ProxyStatusException connectTimeout(ProxyRequest request, Config config, Throwable cause) {
+    return ProxyStatusException.gatewayTimeout("cannot connect to upstream " + authority(request) + " within "
+        + seconds(config.connectTimeout), cause);
+  }
+
+  static ProxyStatusException poolExhausted(ProxyRequest request, Config config, @Nullable Throwable cause) {
+    return ProxyStatusException.serviceUnavailable("no free connection to upstream " + authority(request) + " within "
+        + seconds(config.poolWaitTimeout), cause);
+  }
+
+  static String seconds(Duration duration) {
+    return duration.toMillis() % 1000 == 0 ? duration.toSeconds() + "s" : duration.toMillis() + "ms";
+  }
+
+  /**
+   * The request body as the transport reads it: remembers whether reading it failed, so a
+   * client that went away is not reported as an upstream failure.
+   */
+  static final class RequestBodyStream extends FilterInputStream {
+    private volatile @Nullable IOException failure;
+
+    RequestBodyStream(InputStream in) {
+      super(in);
+    }
+
+    @Nullable IOException failure() {
+      return failure;
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return in.read();
+      } catch (IOException e) {
+        failure = e;
+        throw e;
+      }
+    }
+
+    @Override
+    public int read(byte[] buffer, int offset, int length) throws IOException {
+      try {
+        return in.read(buffer, offset, length);
+      } catch (IOException e) {
+        failure = e;
+        throw e;
+      }
+    }
+  }
+}
