@@ -25,7 +25,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.ExtendedSSLSession;
+import javax.net.ssl.SNIHostName;
+import javax.net.ssl.SNIServerName;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -206,7 +210,7 @@ public final class LoopbackServer implements AutoCloseable, BeforeEachCallback, 
         if ("100-continue".equalsIgnoreCase(first(headers, "Expect"))) {
           exchange.writeRaw("HTTP/1.1 100 Continue\r\n\r\n");
         }
-        RecordedRequest request = readBody(in, requestLine, headers, connectionIndex, sequence);
+        RecordedRequest request = readBody(in, requestLine, headers, connectionIndex, sequence, sniName(socket));
         requests.add(request);
         try {
           handler.handle(request, exchange);
@@ -241,7 +245,7 @@ public final class LoopbackServer implements AutoCloseable, BeforeEachCallback, 
   }
 
   private static RecordedRequest readBody(InputStream in, String requestLine, List<Map.Entry<String, String>> headers,
-      int connectionIndex, int sequence) throws IOException {
+      int connectionIndex, int sequence, @Nullable String serverName) throws IOException {
     BodySink sink = new BodySink();
     String transferEncoding = first(headers, "Transfer-Encoding");
     boolean chunked = transferEncoding != null && transferEncoding.toLowerCase().contains("chunked");
@@ -264,7 +268,18 @@ public final class LoopbackServer implements AutoCloseable, BeforeEachCallback, 
       }
     }
     return new RecordedRequest(requestLine, headers, chunked, sink.length, sink.prefix.toByteArray(),
-        HexFormat.of().formatHex(sink.digest.digest()), connectionIndex, sequence);
+        HexFormat.of().formatHex(sink.digest.digest()), connectionIndex, sequence, serverName);
+  }
+
+  private static @Nullable String sniName(Socket socket) {
+    if (socket instanceof SSLSocket && ((SSLSocket) socket).getSession() instanceof ExtendedSSLSession) {
+      for (SNIServerName name : ((ExtendedSSLSession) ((SSLSocket) socket).getSession()).getRequestedServerNames()) {
+        if (name instanceof SNIHostName) {
+          return ((SNIHostName) name).getAsciiName();
+        }
+      }
+    }
+    return null;
   }
 
   private static @Nullable String first(List<Map.Entry<String, String>> headers, String name) {

@@ -25,9 +25,11 @@ public final class RecordedRequest {
   private final String bodySha256;
   private final int connectionIndex;
   private final int indexOnConnection;
+  private final @Nullable String serverName;
 
   RecordedRequest(String requestLine, List<Map.Entry<String, String>> headers, boolean chunked,
-      long bodyLength, byte[] bodyPrefix, String bodySha256, int connectionIndex, int indexOnConnection) {
+      long bodyLength, byte[] bodyPrefix, String bodySha256, int connectionIndex, int indexOnConnection,
+      @Nullable String serverName) {
     this.requestLine = requestLine;
     String[] parts = requestLine.split(" ", 3);
     this.method = parts[0];
@@ -39,6 +41,7 @@ public final class RecordedRequest {
     this.bodySha256 = bodySha256;
     this.connectionIndex = connectionIndex;
     this.indexOnConnection = indexOnConnection;
+    this.serverName = serverName;
   }
 
   /** Returns the request line as received, such as {@code GET /a?b HTTP/1.1}. */
@@ -115,6 +118,11 @@ public final class RecordedRequest {
   /** Returns the request's position on its connection, counting from 0. */
   public int indexOnConnection() {
     return indexOnConnection;
+  }
+
+  /** Returns the host name the client asked for with TLS SNI, or null (plain HTTP, or no SNI sent). */
+  public @Nullable String serverName() {
+    return serverName;
   }
 
   @Override

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,6 +19,7 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -32,6 +34,7 @@ import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.proxykit.api.Body;
@@ -57,6 +60,9 @@ import org.proxykit.api.spi.TransportProvider;
  * @since 0.1
  */
 public abstract class TransportContractKit {
+  /** The host name the SNI test connects to; see {@link #httpsTrustsTheGivenContextAndSendsSni()}. */
+  public static final String SNI_TEST_HOST = TestCertificate.TEST_HOST;
+
   private static final long TWO_GIB_AND_ONE = (1L << 31) + 1;
 
   /** The upstream every test talks to. */
@@ -517,7 +523,62 @@ public abstract class TransportContractKit {
         get("/upload").toBuilder().method("POST").body(Body.of(failing, 5000)).build()));
     assertFalse(e instanceof ProxyStatusException, "a client failure was reported as " + e.getMessage());
     assertEquals("client went away", e.getMessage());
+    assertNull(backend.pollRequest(Duration.ofMillis(300)), "the upstream got a request whose body was cut short");
     assertStillServes(transport);
+  }
+
+  /**
+   * Runs only where {@value #SNI_TEST_HOST} resolves to 127.0.0.1, as with
+   * {@code -Djdk.net.hosts.file=FILE} and a line {@code 127.0.0.1 upstream.proxykit.test} in
+   * FILE: the JDK sends SNI only for names with a dot, never for {@code localhost}.
+   */
+  @Test
+  public void httpsTrustsTheGivenContextAndSendsSni() throws Exception {
+    assumeTrue(resolvesToLoopback(SNI_TEST_HOST), SNI_TEST_HOST + " must resolve to 127.0.0.1");
+    TestCertificate certificate = TestCertificate.localhost();
+    try (LoopbackServer tls = new LoopbackServer(certificate.serverContext()).start()) {
+      Transport transport = transport(TransportProvider.SSL_CONTEXT, certificate.clientContext());
+      String authority = SNI_TEST_HOST + ":" + tls.port();
+      try (ProxyResponse response = transport.send(ProxyRequest.blank("https://" + authority + "/secure?a=1"))) {
+        assertEquals(200, response.status());
+      }
+      RecordedRequest received = tls.takeRequest();
+      assertEquals("GET /secure?a=1 HTTP/1.1", received.requestLine());
+      assertEquals(SNI_TEST_HOST, received.serverName(), "SNI");
+      assertEquals(authority, received.header("Host"));
+    }
+  }
+
+  private static boolean resolvesToLoopback(String host) {
+    try {
+      return InetAddress.getByName(host).getHostAddress().equals("127.0.0.1");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  @Test
+  public void httpsTrustsAGivenTrustStoreFile(@TempDir Path dir) throws Exception {
+    TestCertificate certificate = TestCertificate.localhost();
+    Path trustStore = certificate.writeTrustStore(dir.resolve("trust.p12"), "changeit");
+    try (LoopbackServer tls = new LoopbackServer(certificate.serverContext()).start()) {
+      Transport transport = transport(TransportProvider.TRUST_STORE, trustStore.toString(),
+          TransportProvider.TRUST_STORE_PASSWORD, "changeit");
+      try (ProxyResponse response = transport.send(ProxyRequest.blank(tls.url("/stored")))) {
+        assertEquals(200, response.status());
+      }
+      assertEquals("GET /stored HTTP/1.1", tls.takeRequest().requestLine());
+    }
+  }
+
+  @Test
+  public void httpsWithAnUntrustedCertificateIsBadGateway() throws Exception {
+    try (LoopbackServer tls = new LoopbackServer(TestCertificate.localhost().serverContext()).start()) {
+      ProxyStatusException e = assertThrows(ProxyStatusException.class,
+          () -> transport().send(ProxyRequest.blank(tls.url("/"))));
+      assertEquals(502, e.status());
+      assertTrue(e.reason().startsWith("TLS with upstream 127.0.0.1:"), e.reason());
+    }
   }
 
   /** Returns a transport limited to one connection that waits up to 2s for it, so a leaked connection shows as 503. */
