@@ -27,6 +27,7 @@ import org.proxykit.api.Nullable;
  */
 public final class Settings {
   private static final Settings EMPTY = new Settings("", Map.of());
+  private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|[kmg]i?b?)?", Pattern.CASE_INSENSITIVE);
   private static final Pattern SIMPLE_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
   private final String path;
@@ -98,6 +99,16 @@ public final class Settings {
   public Settings with(String key, Object value) {
     Map<String, Object> copy = new LinkedHashMap<>(values);
     copy.put(Objects.requireNonNull(key, "key"), Objects.requireNonNull(value, "value"));
+    return new Settings(path, Collections.unmodifiableMap(copy));
+  }
+
+  /** Returns a copy without {@code key}. */
+  public Settings without(String key) {
+    if (!values.containsKey(key)) {
+      return this;
+    }
+    Map<String, Object> copy = new LinkedHashMap<>(values);
+    copy.remove(key);
     return new Settings(path, Collections.unmodifiableMap(copy));
   }
 
@@ -191,6 +202,41 @@ public final class Settings {
       }
     }
     throw bad(key, "expected a duration such as 500ms, 30s, 5m or PT1M", value);
+  }
+
+  /**
+   * Returns the size in bytes under {@code key}, or {@code fallback} if absent: a whole
+   * number of bytes, or text with a unit: {@code B}, {@code KiB}, {@code MiB}, {@code GiB}
+   * (also {@code KB}, {@code MB}, {@code GB}, {@code k}, {@code m}, {@code g}, all taken as
+   * powers of 1024, as nginx does).
+   */
+  public long size(String key, long fallback) {
+    Object value = values.get(key);
+    if (value == null) {
+      return fallback;
+    }
+    if (value instanceof Integer || value instanceof Long) {
+      long bytes = ((Number) value).longValue();
+      if (bytes >= 0) {
+        return bytes;
+      }
+    } else if (value instanceof String) {
+      Matcher size = SIZE.matcher(((String) value).trim());
+      if (size.matches()) {
+        try {
+          long amount = Long.parseLong(size.group(1));
+          String unit = size.group(2) == null ? "" : size.group(2).toLowerCase(Locale.ROOT);
+          int shift = unit.isEmpty() || unit.equals("b") ? 0
+              : unit.startsWith("k") ? 10 : unit.startsWith("m") ? 20 : 30;
+          if (amount <= Long.MAX_VALUE >> shift) {
+            return amount << shift;
+          }
+        } catch (NumberFormatException e) {
+          // falls through to the error below
+        }
+      }
+    }
+    throw bad(key, "expected a size such as 16KiB, 10MiB or 1GiB", value);
   }
 
   /** Returns the list of texts under {@code key} (a single text counts as a list of one); empty if absent. */

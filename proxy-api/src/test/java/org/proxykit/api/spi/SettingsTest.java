@@ -88,6 +88,28 @@ class SettingsTest {
   }
 
   @Test
+  void sizesReadWithBinaryUnits() {
+    Settings sizes = Settings.of("limits", Map.of("a", "16KiB", "b", "10MiB", "c", "1g", "d", 512, "e", "100",
+        "f", "2 GB", "bad", "ten", "neg", -1));
+    assertEquals(16384, sizes.size("a", 0));
+    assertEquals(10L << 20, sizes.size("b", 0));
+    assertEquals(1L << 30, sizes.size("c", 0));
+    assertEquals(512, sizes.size("d", 0));
+    assertEquals(100, sizes.size("e", 0));
+    assertEquals(2L << 30, sizes.size("f", 0));
+    assertEquals(7, sizes.size("missing", 7));
+    assertMessage("limits.bad: expected a size such as 16KiB, 10MiB or 1GiB, got 'ten'", () -> sizes.size("bad", 0));
+    assertMessage("limits.neg: expected a size such as 16KiB, 10MiB or 1GiB, got -1", () -> sizes.size("neg", 0));
+  }
+
+  @Test
+  void withoutDropsOneKey() {
+    Settings handler = Settings.of("h", Map.of("type", "echo", "x", 1));
+    assertEquals(Set.of("x"), handler.without("type").keys());
+    assertEquals("h", handler.without("type").path());
+  }
+
+  @Test
   void toStringHidesValues() {
     assertEquals("Settings(t)[secret]", Settings.of("t", Map.of("secret", "hunter2")).toString());
   }

@@ -1,0 +1,164 @@
+package org.proxykit.undertow;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.proxykit.api.ProxyHandler;
+import org.proxykit.api.ProxyRequest;
+import org.proxykit.api.ProxyResponse;
+import org.proxykit.api.spi.Settings;
+import org.proxykit.exact.ExactProxy;
+
+/** The handler types proxykit brings: {@code echo}, {@code exact} and {@code forward}. */
+final class BuiltInFactories {
+  private BuiltInFactories() {}
+
+  static List<HandlerFactory> all() {
+    return List.of(new Echo(), new Exact(), new Forward());
+  }
+
+  /** {@code {type: echo}}. */
+  static final class Echo implements HandlerFactory {
+    @Override
+    public String name() {
+      return "echo";
+    }
+
+    @Override
+    public ProxyHandler create(Settings settings, HandlerContext context) {
+      settings.checkKnown(Set.of());
+      return new EchoHandler();
+    }
+  }
+
+  /**
+   * {@code {type: exact, upstream: http://host:port, transport: NAME, ...transport settings}}:
+   * ExactProxy, to the request's own server, or with {@code upstream} to that server for
+   * every request (full path, Host kept).
+   */
+  static final class Exact implements HandlerFactory {
+    @Override
+    public String name() {
+      return "exact";
+    }
+
+    @Override
+    public ProxyHandler create(Settings settings, HandlerContext context) {
+      ExactProxy exact = exactProxy(settings.without("upstream"));
+      String upstream = settings.string("upstream", null);
+      if (upstream == null) {
+        return exact;
+      }
+      try {
+        return new UpstreamProxy(upstreamOf(settings.pathOf("upstream"), upstream), exact);
+      } catch (IllegalArgumentException e) {
+        closeQuietly(exact);
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * {@code {type: forward, connectPorts: [443], connectTimeout: 10s, transport: NAME, ...}}:
+   * the forward (browser) proxy.
+   */
+  static final class Forward implements HandlerFactory {
+    @Override
+    public String name() {
+      return "forward";
+    }
+
+    @Override
+    public ProxyHandler create(Settings settings, HandlerContext context) {
+      Set<Integer> ports = new HashSet<>();
+      List<String> listed = settings.has("connectPorts") ? settings.strings("connectPorts") : List.of("443");
+      for (int i = 0; i < listed.size(); i++) {
+        int port = -1;
+        try {
+          port = Integer.parseInt(listed.get(i));
+        } catch (NumberFormatException e) {
+          // reported below
+        }
+        if (port < 1 || port > 65535) {
+          throw new IllegalArgumentException(settings.pathOf("connectPorts") + "[" + i + "]: expected a port, got '"
+              + listed.get(i) + "'");
+        }
+        ports.add(port);
+      }
+      Duration connectTimeout = settings.duration("connectTimeout", Duration.ofSeconds(10));
+      ExactProxy exact = exactProxy(settings.without("connectPorts"));
+      return new ForwardProxy(exact, ports, connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout);
+    }
+  }
+
+  /** Makes an ExactProxy from {@code transport} (a name) and the transport settings. */
+  static ExactProxy exactProxy(Settings settings) {
+    ExactProxy.Builder builder = ExactProxy.builder().settings(settings.without("transport"));
+    String transport = settings.string("transport", null);
+    if (transport != null) {
+      builder.transport(transport);
+    }
+    try {
+      return builder.build();
+    } catch (IllegalArgumentException e) {
+      if (transport != null && e.getMessage().startsWith("no TransportProvider named")) {
+        throw new IllegalArgumentException(settings.pathOf("transport") + ": " + e.getMessage());
+      }
+      throw e;
+    }
+  }
+
+  static ProxyRequest upstreamOf(String key, String url) {
+    ProxyRequest upstream;
+    try {
+      upstream = ProxyRequest.blank(url);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(key + ": " + e.getMessage());
+    }
+    if (!(upstream.pathInfo().isEmpty() || upstream.pathInfo().equals("/")) || !upstream.queryString().isEmpty()) {
+      throw new IllegalArgumentException(key + ": expected scheme://host:port without path or query, got '" + url + "'");
+    }
+    return upstream;
+  }
+
+  private static void closeQuietly(Closeable closeable) {
+    try {
+      closeable.close();
+    } catch (IOException ignored) {
+      // nothing was sent through it
+    }
+  }
+
+  /** ExactProxy pointed at one upstream server: full path and Host kept, as ProxyPreserveHost does. */
+  static final class UpstreamProxy implements ProxyHandler, Closeable {
+    private final ProxyRequest upstream;
+    private final ExactProxy exact;
+
+    UpstreamProxy(ProxyRequest upstream, ExactProxy exact) {
+      this.upstream = upstream;
+      this.exact = exact;
+    }
+
+    @Override
+    public ProxyResponse handle(ProxyRequest request) throws IOException {
+      return exact.handle(request.toBuilder()
+          .scheme(upstream.scheme())
+          .serverName(upstream.serverName())
+          .serverPort(upstream.serverPort())
+          .build());
+    }
+
+    @Override
+    public void close() throws IOException {
+      exact.close();
+    }
+
+    @Override
+    public String toString() {
+      return exact + " to " + upstream.scheme() + "://" + upstream.header("Host");
+    }
+  }
+}

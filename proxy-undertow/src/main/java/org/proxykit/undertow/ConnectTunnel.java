@@ -1,0 +1,90 @@
+package org.proxykit.undertow;
+
+import io.undertow.server.HttpServerExchange;
+import io.undertow.util.Transfer;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import org.proxykit.api.ProxyStatusException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.ChannelExceptionHandler;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.IoFuture;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
+import org.xnio.StreamConnection;
+import org.xnio.channels.StreamSinkChannel;
+import org.xnio.channels.StreamSourceChannel;
+
+/**
+ * A {@code CONNECT host:port} tunnel: connects to the destination, answers 200, then copies
+ * bytes both ways on Undertow's I/O threads until both sides are done. Each direction ends
+ * by shutting down writes on the other side, so half-closed connections work.
+ */
+final class ConnectTunnel {
+  private static final Logger log = LoggerFactory.getLogger(ConnectTunnel.class);
+
+  private ConnectTunnel() {}
+
+  static void open(HttpServerExchange exchange, ForwardProxy proxy) throws ProxyStatusException {
+    String target = exchange.getRequestURI();
+    int colon = target.lastIndexOf(':');
+    String host = colon > 0 ? target.substring(0, colon) : "";
+    if (host.startsWith("[") && host.endsWith("]")) {
+      host = host.substring(1, host.length() - 1);
+    }
+    int port;
+    try {
+      port = Integer.parseInt(target.substring(colon + 1));
+    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      throw ProxyStatusException.badRequest("CONNECT needs host:port, got '" + target + "'");
+    }
+    if (host.isEmpty() || port < 1 || port > 65535) {
+      throw ProxyStatusException.badRequest("CONNECT needs host:port, got '" + target + "'");
+    }
+    if (!proxy.allowsConnectTo(port)) {
+      throw ProxyStatusException.forbidden("CONNECT to port " + port + " is not allowed");
+    }
+    InetSocketAddress destination = new InetSocketAddress(host, port);
+    if (destination.isUnresolved()) {
+      throw ProxyStatusException.badGateway("bad domain name: " + host, null);
+    }
+    IoFuture<StreamConnection> connecting =
+        exchange.getConnection().getWorker().openStreamConnection(destination, null, OptionMap.EMPTY);
+    IoFuture.Status status = connecting.await(proxy.connectTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    if (status == IoFuture.Status.WAITING) {
+      connecting.cancel();
+      throw ProxyStatusException.gatewayTimeout("cannot connect to " + target + " within "
+          + proxy.connectTimeout().toMillis() + "ms", null);
+    }
+    if (status != IoFuture.Status.DONE) {
+      IOException failure = status == IoFuture.Status.FAILED ? connecting.getException() : null;
+      throw ProxyStatusException.badGateway("cannot connect to " + target, failure);
+    }
+    StreamConnection upstream;
+    try {
+      upstream = connecting.get();
+    } catch (IOException e) {
+      throw ProxyStatusException.badGateway("cannot connect to " + target, e);
+    }
+    log.debug("CONNECT {} opened", target);
+    exchange.acceptConnectRequest((client, ignored) -> {
+      splice(client.getSourceChannel(), upstream.getSinkChannel(), exchange);
+      splice(upstream.getSourceChannel(), client.getSinkChannel(), exchange);
+    });
+    exchange.setStatusCode(200);
+  }
+
+  private static <I extends StreamSourceChannel, O extends StreamSinkChannel> void splice(
+      I from, O to, HttpServerExchange exchange) {
+    ChannelExceptionHandler<java.nio.channels.Channel> closeBoth = (channel, failure) -> {
+      log.debug("CONNECT tunnel failed: {}", failure.toString());
+      IoUtils.safeClose(from, to);
+    };
+    ChannelListener<O> endOfInput = ChannelListeners.writeShutdownChannelListener(
+        ChannelListeners.<O>flushingChannelListener(null, closeBoth), closeBoth);
+    Transfer.initiateTransfer(from, to, ChannelListeners.closingChannelListener(), endOfInput, closeBoth, closeBoth,
+        exchange.getConnection().getByteBufferPool());
+  }
+}

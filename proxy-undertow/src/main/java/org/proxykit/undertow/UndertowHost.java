@@ -1,0 +1,256 @@
+package org.proxykit.undertow;
+
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import io.undertow.server.RequestTooBigException;
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import io.undertow.util.HttpString;
+import io.undertow.util.Methods;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.regex.Pattern;
+import org.proxykit.api.Body;
+import org.proxykit.api.HttpHeaders;
+import org.proxykit.api.Nullable;
+import org.proxykit.api.ProxyRequest;
+import org.proxykit.api.ProxyResponse;
+import org.proxykit.api.ProxyStatusException;
+import org.proxykit.exact.ForwardProxyFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.xnio.IoUtils;
+
+/**
+ * Undertow's side of proxykit: turns each exchange into a {@link ProxyRequest} for the mounted
+ * handler, on a worker thread, and streams the {@link ProxyResponse} back. A
+ * {@link ProxyStatusException} becomes its status with a one-line text body; anything else a
+ * 500 whose details go to the log only. A failure after the response has started aborts the
+ * connection, so the client never takes a cut-short body for a whole one.
+ */
+final class UndertowHost implements HttpHandler {
+  private static final Logger log = LoggerFactory.getLogger(UndertowHost.class);
+  private static final int BUFFER_SIZE = 16 * 1024;
+  /** A {@code .} or {@code ..} segment, also percent-encoded, which could climb out of a mount. */
+  private static final Pattern DOT_SEGMENT =
+      Pattern.compile("(^|/)(\\.|%2e){1,2}(/|$)", Pattern.CASE_INSENSITIVE);
+
+  private final MountTable mounts;
+  private final @Nullable ForwardProxy forwardProxy;
+
+  UndertowHost(MountTable mounts) {
+    this.mounts = mounts;
+    MountTable.Entry root = mounts.match("/");
+    this.forwardProxy = root != null && root.handler() instanceof ForwardProxy ? (ForwardProxy) root.handler() : null;
+  }
+
+  @Override
+  public void handleRequest(HttpServerExchange exchange) {
+    if (exchange.isInIoThread()) {
+      exchange.dispatch(this);
+      return;
+    }
+    exchange.startBlocking();
+    try {
+      if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
+        if (forwardProxy == null) {
+          throw new ProxyStatusException(405, "CONNECT is only served by a forward proxy");
+        }
+        ConnectTunnel.open(exchange, forwardProxy);
+        return;
+      }
+      serve(exchange);
+    } catch (ProxyStatusException e) {
+      if (e.status() >= 500) {
+        log.info("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.reason());
+      }
+      answerError(exchange, e.status(), e.reason(), e.headers());
+    } catch (RequestTooBigException e) {
+      answerError(exchange, 413, "request body is larger than the server allows", HttpHeaders.empty());
+    } catch (IOException e) {
+      // the client went away, or the upstream failed after the answer started
+      log.debug("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
+      abortOrAnswer(exchange, 502, "upstream failed");
+    } catch (RuntimeException e) {
+      log.error("{} {}{} failed", exchange.getRequestMethod(), exchange.getRequestURI(),
+          exchange.getQueryString().isEmpty() ? "" : "?" + exchange.getQueryString(), e);
+      abortOrAnswer(exchange, 500, "internal error");
+    } finally {
+      exchange.endExchange();
+    }
+  }
+
+  private void serve(HttpServerExchange exchange) throws IOException {
+    String rawPath = rawPath(exchange);
+    MountTable.Entry entry = exchange.isHostIncludedInRequestURI() && forwardProxy != null
+        ? mounts.match("/") : mounts.match(rawPath);
+    if (entry == null) {
+      throw new ProxyStatusException(404, "nothing is mounted at this path");
+    }
+    ProxyRequest request = toRequest(exchange, entry, rawPath);
+    ProxyResponse response = entry.handler().handle(request);
+    if (response == null) {
+      throw new IllegalStateException("handler returned null: " + entry.handler());
+    }
+    try (response) {
+      send(exchange, request.method(), response);
+    }
+  }
+
+  /** Returns the raw path: the request URI without query, and without scheme and authority if absolute. */
+  private static String rawPath(HttpServerExchange exchange) throws ProxyStatusException {
+    String uri = exchange.getRequestURI();
+    if (exchange.isHostIncludedInRequestURI()) {
+      int authority = uri.indexOf("://");
+      int path = authority < 0 ? -1 : uri.indexOf('/', authority + 3);
+      uri = path < 0 ? "" : uri.substring(path);
+    } else if (!uri.startsWith("/")) {
+      throw ProxyStatusException.badRequest("request target must be a path starting with /");
+    }
+    if (DOT_SEGMENT.matcher(uri).find()) {
+      throw ProxyStatusException.badRequest("path must not have . or .. segments");
+    }
+    return uri;
+  }
+
+  private static ProxyRequest toRequest(HttpServerExchange exchange, MountTable.Entry entry, String rawPath)
+      throws ProxyStatusException {
+    HttpHeaders.Builder headers = HttpHeaders.builder();
+    try {
+      for (HeaderValues values : exchange.getRequestHeaders()) {
+        String name = values.getHeaderName().toString();
+        if (!name.startsWith(":")) {
+          for (String value : values) {
+            headers.add(name, value);
+          }
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      throw ProxyStatusException.badRequest("illegal header: " + e.getMessage());
+    }
+    String scheme = exchange.getRequestScheme().toLowerCase(Locale.ROOT);
+    ProxyRequest.Builder request = ProxyRequest.builder()
+        .method(exchange.getRequestMethod().toString())
+        .scheme(scheme)
+        .headers(headers.build())
+        .scriptName(entry.scriptName())
+        .pathInfo(rawPath.substring(entry.scriptName().length()))
+        .queryString(exchange.getQueryString())
+        .body(body(exchange));
+    serverNameAndPort(exchange, scheme, request);
+    InetSocketAddress peer = exchange.getSourceAddress();
+    if (peer != null && peer.getAddress() != null) {
+      request.remoteAddr(peer.getAddress().getHostAddress()).remotePort(peer.getPort());
+    }
+    if (exchange.isHostIncludedInRequestURI()) {
+      String query = exchange.getQueryString();
+      request.attribute(ForwardProxyFilter.TARGET_ATTRIBUTE,
+          exchange.getRequestURI() + (query.isEmpty() ? "" : "?" + query));
+    }
+    try {
+      return request.build();
+    } catch (IllegalStateException e) {
+      throw ProxyStatusException.badRequest(e.getMessage());
+    }
+  }
+
+  /** Sets serverName and serverPort from the Host header, else from the local address. */
+  private static void serverNameAndPort(HttpServerExchange exchange, String scheme, ProxyRequest.Builder request)
+      throws ProxyStatusException {
+    String host = exchange.getRequestHeaders().getFirst(Headers.HOST);
+    if (host == null || host.isEmpty()) {
+      InetSocketAddress local = exchange.getDestinationAddress();
+      request.serverName(local.getAddress().getHostAddress()).serverPort(local.getPort());
+      return;
+    }
+    int close = host.lastIndexOf(']');
+    int colon = host.lastIndexOf(':');
+    String name = host;
+    int port = scheme.equals("https") ? 443 : 80;
+    if (colon > close) {
+      name = host.substring(0, colon);
+      try {
+        port = Integer.parseInt(host.substring(colon + 1));
+      } catch (NumberFormatException e) {
+        throw ProxyStatusException.badRequest("bad Host header");
+      }
+    }
+    if (name.isEmpty() || port < 1 || port > 65535) {
+      throw ProxyStatusException.badRequest("bad Host header");
+    }
+    request.serverName(name).serverPort(port);
+  }
+
+  private static Body body(HttpServerExchange exchange) {
+    long length = exchange.getRequestContentLength();
+    if (length == 0 || length < 0 && exchange.isRequestComplete()) {
+      return Body.empty();
+    }
+    return Body.of(exchange.getInputStream(), length < 0 ? -1 : length);
+  }
+
+  private static void send(HttpServerExchange exchange, String method, ProxyResponse response) throws IOException {
+    exchange.setStatusCode(response.status());
+    if (!response.reason().isEmpty()) {
+      exchange.setReasonPhrase(response.reason());
+    }
+    HeaderMap out = exchange.getResponseHeaders();
+    boolean bodiless = method.equals("HEAD") || response.status() < 200 || response.status() == 204
+        || response.status() == 304;
+    response.headers().forEach((name, value) -> {
+      boolean framing = name.equalsIgnoreCase("Transfer-Encoding") || name.equalsIgnoreCase("Content-Length");
+      if (!framing || bodiless && name.equalsIgnoreCase("Content-Length")) {
+        out.add(HttpString.tryFromString(name), value);
+      }
+    });
+    if (bodiless) {
+      return;
+    }
+    long length = response.body().length();
+    if (length >= 0) {
+      exchange.setResponseContentLength(length);
+    }
+    byte[] buffer = new byte[BUFFER_SIZE];
+    try (InputStream in = response.body().open(); OutputStream client = exchange.getOutputStream()) {
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        client.write(buffer, 0, n);
+        if (in.available() <= 0) {
+          client.flush();
+        }
+      }
+    }
+  }
+
+  private static void abortOrAnswer(HttpServerExchange exchange, int status, String reason) {
+    if (exchange.isResponseStarted()) {
+      IoUtils.safeClose(exchange.getConnection());
+    } else {
+      answerError(exchange, status, reason, HttpHeaders.empty());
+    }
+  }
+
+  /** Answers {@code status} with {@code reason} as a text body, or aborts if the answer has started. */
+  static void answerError(HttpServerExchange exchange, int status, String reason, HttpHeaders headers) {
+    if (exchange.isResponseStarted()) {
+      IoUtils.safeClose(exchange.getConnection());
+      return;
+    }
+    byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
+    HeaderMap out = exchange.getResponseHeaders();
+    out.clear();
+    exchange.setStatusCode(status);
+    headers.forEach((name, value) -> out.add(HttpString.tryFromString(name), value));
+    out.put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
+    exchange.setResponseContentLength(body.length);
+    try (OutputStream client = exchange.getOutputStream()) {
+      client.write(body);
+    } catch (IOException e) {
+      log.debug("could not send {} to the client: {}", status, e.toString());
+    }
+  }
+}
