@@ -172,7 +172,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     } catch (JsonProcessingException e) {
       JsonLocation at = e.getLocation();
       String where = at == null ? "" : ":" + at.getLineNr() + ":" + at.getColumnNr();
-      throw new ConfigException(source + where + ": not valid YAML: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+      throw new ConfigException(source + where + ": not valid YAML: " + yamlProblem(e.getOriginalMessage()));
     }
     try {
       return fromTree(root, source, folder);
@@ -181,6 +181,15 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     } catch (IllegalArgumentException e) {
       throw new ConfigException(source + ": " + e.getMessage());
     }
+  }
+
+  /** Returns the lines of a YAML parser message that say what is wrong, without the excerpt and pointers. */
+  private static String yamlProblem(String message) {
+    StringBuilder problem = new StringBuilder();
+    message.lines()
+        .filter(line -> !line.isBlank() && !Character.isWhitespace(line.charAt(0)) && !line.startsWith("[Source:"))
+        .forEach(line -> problem.append(problem.length() == 0 ? "" : ", ").append(line.strip()));
+    return problem.toString();
   }
 
   private static ProxykitConfig fromTree(@Nullable Object root, String source, Path folder) {
@@ -216,6 +225,12 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
         nonZero(limitSettings, "headerTimeout", defaults.headerTimeout()),
         nonZero(limitSettings, "idleTimeout", defaults.idleTimeout()));
 
+    boolean http2 = server.bool("http2", true);
+    int workerThreads = positive(server, "workerThreads", 200);
+    Duration shutdownGrace = nonZero(server, "shutdownGrace", Duration.ofSeconds(30));
+    // YAML 1.1 reads an unquoted off as false
+    String accessLog = Boolean.FALSE.equals(server.get("accessLog")) ? "off" : server.string("accessLog", "stdout");
+
     List<Mount> mounts = new ArrayList<>();
     Object mountList = top.get("mounts");
     if (!(mountList instanceof List) || ((List<?>) mountList).isEmpty()) {
@@ -239,10 +254,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
       mounts.add(new Mount(path, mount.nested("handler")));
     }
 
-    String accessLog = server.string("accessLog", "stdout");
-    return new ProxykitConfig(source, listeners, server.bool("http2", true), tls, limits,
-        positive(server, "workerThreads", 200), nonZero(server, "shutdownGrace", Duration.ofSeconds(30)),
-        accessLog, mounts);
+    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts);
   }
 
   /**
@@ -289,7 +301,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     }
     Path file = folder.resolve(name);
     if (!Files.isReadable(file)) {
-      throw new IllegalArgumentException(settings.pathOf(key) + ": cannot read '" + file + "'");
+      throw new IllegalArgumentException(settings.pathOf(key) + ": cannot read '" + name + "'");
     }
     return file;
   }

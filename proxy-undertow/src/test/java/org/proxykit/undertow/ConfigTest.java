@@ -1,0 +1,127 @@
+package org.proxykit.undertow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigTest {
+  private static final String LISTEN = "server: { listen: 127.0.0.1:0 }\n";
+  private static final String ECHO = "mounts: [ { path: /, handler: { type: echo } } ]\n";
+
+  @Test
+  void aFullConfigReadsEveryKey(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("cert.pem"), "x");
+    Files.writeString(dir.resolve("key.pem"), "x");
+    Path file = Files.writeString(dir.resolve("proxykit.yaml"), "server:\n"
+        + "  listen: [127.0.0.1:8080, '[::1]:8443']\n"
+        + "  http2: false\n"
+        + "  tls: { cert: cert.pem, key: key.pem }\n"
+        + "  limits: { maxHeaderSize: 8KiB, maxHeaders: 50, maxBodySize: 10MiB, headerTimeout: 5s, idleTimeout: 2m }\n"
+        + "  workerThreads: 16\n"
+        + "  shutdownGrace: 500ms\n"
+        + "  accessLog: off\n"
+        + "mounts:\n"
+        + "  - path: /echo\n"
+        + "    handler: { type: echo }\n"
+        + "  - path: /\n"
+        + "    handler: { type: exact, connectTimeout: 2s }\n");
+    ProxykitConfig config = ProxykitConfig.load(file);
+    assertEquals(List.of(new ProxykitConfig.Listener("127.0.0.1", 8080), new ProxykitConfig.Listener("::1", 8443)),
+        config.listeners());
+    assertEquals(false, config.http2());
+    assertEquals(dir.resolve("cert.pem"), config.tls().cert());
+    assertEquals(new ProxykitConfig.Limits(8192, 50, 10L << 20, Duration.ofSeconds(5), Duration.ofMinutes(2)),
+        config.limits());
+    assertEquals(16, config.workerThreads());
+    assertEquals(Duration.ofMillis(500), config.shutdownGrace());
+    assertEquals("off", config.accessLog());
+    assertEquals("/echo", config.mounts().get(0).path());
+    assertEquals("mounts[1].handler", config.mounts().get(1).handler().path());
+  }
+
+  @Test
+  void defaultsAreSafe() {
+    ProxykitConfig config = ProxykitConfig.parse(LISTEN + ECHO, "t.yaml", Path.of("."));
+    assertEquals(ProxykitConfig.Limits.DEFAULTS, config.limits());
+    assertEquals(true, config.http2());
+    assertNull(config.tls());
+    assertEquals("stdout", config.accessLog());
+    assertEquals(Duration.ofSeconds(30), config.shutdownGrace());
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+      "\"server: [\"                                           | t.yaml:1:10: not valid YAML: while parsing a flow node, expected the node content, but found '<stream end>'",
+      "\"- a\"                                                 | t.yaml: expected a map with 'server' and 'mounts'",
+      "\"serve: {}\"                                           | t.yaml: serve: unknown key (known: mounts, server)",
+      "\"server: { listen: 1.2.3.4:1, port: 80 }\"             | t.yaml: server.port: unknown key (known: accessLog, http2, limits, listen, shutdownGrace, tls, workerThreads)",
+      "\"server: {}\"                                          | t.yaml: server.listen: at least one HOST:PORT is needed",
+      "\"server: { listen: localhost }\"                       | t.yaml: server.listen: expected HOST:PORT such as 127.0.0.1:8080, got 'localhost'",
+      "\"server: { listen: [a:1, 'b:99999'] }\"                | t.yaml: server.listen[1]: expected HOST:PORT such as 127.0.0.1:8080, got 'b:99999'",
+      "\"server: { listen: a:1, http2: maybe }\"               | t.yaml: server.http2: expected true or false, got 'maybe'",
+      "\"server: { listen: a:1, shutdownGrace: 30 }\"          | t.yaml: server.shutdownGrace: expected a duration such as 500ms, 30s, 5m or PT1M, got 30",
+      "\"server: { listen: a:1, workerThreads: 0 }\"           | t.yaml: server.workerThreads: must be at least 1, got 0",
+      "\"server: { listen: a:1, limits: { maxBodySize: lots } }\" | t.yaml: server.limits.maxBodySize: expected a size such as 16KiB, 10MiB or 1GiB, got 'lots'",
+      "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders)",
+      "\"server: { listen: a:1, tls: { cert: nope.pem, key: nope.pem } }\" | t.yaml: server.tls.cert: cannot read 'nope.pem'",
+      "\"server: { listen: a:1, tls: { cert: pom.xml } }\"      | t.yaml: server.tls.key: missing",
+      "\"server: { listen: a:1 }\"                             | t.yaml: mounts: expected a list of {path, handler}",
+      "\"server: { listen: a:1 }\nmounts: [ x ]\"              | t.yaml: mounts[0]: expected a map with 'path' and 'handler'",
+      "\"server: { listen: a:1 }\nmounts: [ { handler: { type: echo } } ]\" | t.yaml: mounts[0].path: missing",
+      "\"server: { listen: a:1 }\nmounts: [ { path: app, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got 'app'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /app/, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got '/app/'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: { type: echo } }, { path: /a, handler: { type: echo } } ]\" | t.yaml: mounts[1].path: '/a' is mounted twice",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: echo } ]\" | t.yaml: mounts[0].handler: expected a map with a 'type'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: { type: echo }, extra: 1 } ]\" | t.yaml: mounts[0].extra: unknown key (known: handler, path)",
+      "\"server: { listen: a:1, listen: b:2 }\"                | t.yaml:1:30: not valid YAML: Duplicate field 'listen'",
+  })
+  void configMistakesAreOneLineNamingTheFileAndKey(String yaml, String message) {
+    ConfigException e = assertThrows(ConfigException.class, () -> ProxykitConfig.parse(yaml, "t.yaml", Path.of(".")));
+    assertEquals(message, e.getMessage());
+  }
+
+  @ParameterizedTest(name = "{1}")
+  @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
+      "\"{ port: 1 }\"                              | t.yaml: mounts[0].handler.type: missing (known: echo, exact, forward, test-failing)",
+      "\"{ type: ech }\"                            | t.yaml: mounts[0].handler.type: unknown handler type 'ech' (known: echo, exact, forward, test-failing)",
+      "\"{ type: echo, x: 1 }\"                     | t.yaml: mounts[0].handler.x: unknown key (known: )",
+      "\"{ type: exact, transport: netty }\"        | t.yaml: mounts[0].handler.transport: no TransportProvider named 'netty'; available: httpclient5, jdk",
+      "\"{ type: exact, conectTimeout: 1s }\"       | t.yaml: mounts[0].handler.conectTimeout: unknown key (known: connectTimeout, idleTimeout, maxConnections, maxConnectionsPerRoute, poolWaitTimeout, responseTimeout, sslContext, trustStore, trustStorePassword)",
+      "\"{ type: exact, responseTimeout: soon }\"   | t.yaml: mounts[0].handler.responseTimeout: expected a duration such as 500ms, 30s, 5m or PT1M, got 'soon'",
+      "\"{ type: exact, upstream: 'ftp://x' }\"     | t.yaml: mounts[0].handler.upstream: URL 'ftp://x' has scheme 'ftp': only http and https are supported",
+      "\"{ type: exact, upstream: 'http://x/base' }\" | t.yaml: mounts[0].handler.upstream: expected scheme://host:port without path or query, got 'http://x/base'",
+      "\"{ type: forward, connectPorts: [443, x] }\" | t.yaml: mounts[0].handler.connectPorts[1]: expected a port, got 'x'",
+  })
+  void handlerMistakesAreOneLineNamingTheFileAndKey(String handler, String message) {
+    ProxykitConfig config = ProxykitConfig.parse(LISTEN + "mounts: [ { path: /, handler: " + handler + " } ]\n",
+        "t.yaml", Path.of("."));
+    ConfigException e = assertThrows(ConfigException.class, () -> Proxykit.server(config));
+    assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void aMissingFileIsOneLine(@TempDir Path dir) {
+    Path missing = dir.resolve("missing.yaml");
+    assertEquals(missing + ": no such file",
+        assertThrows(ConfigException.class, () -> ProxykitConfig.load(missing)).getMessage());
+  }
+
+  @Test
+  void anUnwritableAccessLogIsOneLine(@TempDir Path dir) {
+    String log = dir.resolve("no/such/dir/access.log").toString();
+    ProxykitConfig config = ProxykitConfig.parse("server: { listen: a:1, accessLog: '" + log + "' }\n" + ECHO,
+        "t.yaml", Path.of("."));
+    ConfigException e = assertThrows(ConfigException.class, () -> Proxykit.server(config));
+    assertEquals("t.yaml: server.accessLog: cannot open '" + log + "': " + log + " (No such file or directory)",
+        e.getMessage());
+  }
+}
