@@ -28,6 +28,7 @@ import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
@@ -119,10 +120,10 @@ public final class TestCertificate {
     }
   }
 
-  /** Writes the certificate and the private key as PEM files. */
+  /** Writes the certificate and the private key (PKCS#8, unencrypted) as PEM files. */
   public void writePem(Path certificateFile, Path keyFile) throws IOException {
     write(certificateFile, certificate);
-    write(keyFile, keyPair.getPrivate());
+    write(keyFile, new JcaPKCS8Generator(keyPair.getPrivate(), null).generate());
   }
 
   private static void write(Path file, Object pemObject) throws IOException {

@@ -42,7 +42,7 @@ final class PemTls {
       }
       for (Object item : read(keyFile)) {
         if (item instanceof PEMKeyPair) {
-          key = keys.getKeyPair((PEMKeyPair) item).getPrivate();
+          key = keys.getPrivateKey(((PEMKeyPair) item).getPrivateKeyInfo());
         } else if (item instanceof PrivateKeyInfo) {
           key = keys.getPrivateKey((PrivateKeyInfo) item);
         }

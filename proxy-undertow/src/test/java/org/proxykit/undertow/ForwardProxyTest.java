@@ -1,0 +1,133 @@
+package org.proxykit.undertow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ProxySelector;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.proxykit.testing.LoopbackServer;
+import org.proxykit.testing.RecordedRequest;
+
+class ForwardProxyTest {
+  @RegisterExtension final Servers servers = new Servers();
+  @RegisterExtension final LoopbackServer backend = new LoopbackServer();
+
+  private ProxykitServer forwardProxy(String connectPorts) {
+    return servers.start("mounts: [ { path: /, handler: { type: forward, connectPorts: " + connectPorts + " } } ]\n");
+  }
+
+  @Test
+  void plainHttpGoesWhereTheAbsoluteTargetSays() throws Exception {
+    backend.handler((request, exchange) -> exchange.respond(200, "from backend"));
+    ProxykitServer proxy = forwardProxy("[443]");
+    HttpClient browser = HttpClient.newBuilder()
+        .proxy(ProxySelector.of(new InetSocketAddress("127.0.0.1", proxy.urls().get(0).getPort()))).build();
+    HttpResponse<String> response = browser.send(HttpRequest.newBuilder(URI.create(backend.url("/page?q=1"))).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    assertEquals("from backend", response.body());
+    RecordedRequest received = backend.takeRequest();
+    assertEquals("GET /page?q=1 HTTP/1.1", received.requestLine());
+    assertEquals("127.0.0.1:" + backend.port(), received.header("Host"));
+    assertNull(received.header("Proxy-Connection"));
+  }
+
+  @Test
+  void anOriginFormRequestToTheProxyItselfIs400() throws Exception {
+    ProxykitServer proxy = forwardProxy("[443]");
+    assertEquals(400, Servers.get(proxy, "/not-a-proxy-request").statusCode());
+  }
+
+  @Test
+  void connectOpensATunnelBothWays() throws Exception {
+    try (ServerSocket echo = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      Thread echoer = new Thread(() -> {
+        try (Socket peer = echo.accept()) {
+          InputStream in = peer.getInputStream();
+          OutputStream out = peer.getOutputStream();
+          byte[] buffer = new byte[1024];
+          for (int n; (n = in.read(buffer)) > 0; ) {
+            out.write(("echo:" + new String(buffer, 0, n, StandardCharsets.US_ASCII)).getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+          }
+        } catch (java.io.IOException ignored) {
+          // test over
+        }
+      });
+      echoer.start();
+      ProxykitServer proxy = forwardProxy("[" + echo.getLocalPort() + "]");
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+        client.setSoTimeout(10_000);
+        OutputStream out = client.getOutputStream();
+        out.write(("CONNECT 127.0.0.1:" + echo.getLocalPort() + " HTTP/1.1\r\nHost: 127.0.0.1:" + echo.getLocalPort()
+            + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        InputStream in = client.getInputStream();
+        String head = readHead(in);
+        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+        out.write("ping".getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        byte[] answer = in.readNBytes(9);
+        assertEquals("echo:ping", new String(answer, StandardCharsets.US_ASCII));
+        client.shutdownOutput();
+        assertEquals(-1, in.read(), "the tunnel closes when the client is done and the destination closes");
+      }
+      echoer.join(10_000);
+    }
+  }
+
+  @Test
+  void connectToAPortNotAllowedIs403() throws Exception {
+    ProxykitServer proxy = forwardProxy("[443]");
+    String answer = Servers.raw(proxy, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n");
+    assertTrue(answer.startsWith("HTTP/1.1 403 "), answer);
+    assertTrue(answer.endsWith("CONNECT to port 22 is not allowed\n"), answer);
+  }
+
+  @Test
+  void connectToAClosedPortIs502AndToAnUnknownHostNamesIt() throws Exception {
+    int closed;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closed = socket.getLocalPort();
+    }
+    ProxykitServer proxy = forwardProxy("[" + closed + "]");
+    String refused = Servers.raw(proxy, "CONNECT 127.0.0.1:" + closed + " HTTP/1.1\r\nHost: 127.0.0.1:" + closed + "\r\n\r\n");
+    assertTrue(refused.startsWith("HTTP/1.1 502 "), refused);
+    String unknown = Servers.raw(proxy, "CONNECT no-such-host.invalid:" + closed + " HTTP/1.1\r\nHost: no-such-host.invalid:"
+        + closed + "\r\n\r\n");
+    assertTrue(unknown.endsWith("bad domain name: no-such-host.invalid\n"), unknown);
+  }
+
+  @Test
+  void connectOnAServerThatIsNoForwardProxyIs405() throws Exception {
+    ProxykitServer server = servers.start("mounts: [ { path: /, handler: { type: echo } } ]\n");
+    String answer = Servers.raw(server, "CONNECT 127.0.0.1:443 HTTP/1.1\r\nHost: 127.0.0.1:443\r\n\r\n");
+    assertTrue(answer.startsWith("HTTP/1.1 405 "), answer);
+  }
+
+  private static String readHead(InputStream in) throws java.io.IOException {
+    ByteArrayOutputStream head = new ByteArrayOutputStream();
+    while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.write(b);
+    }
+    return head.toString(StandardCharsets.ISO_8859_1);
+  }
+}

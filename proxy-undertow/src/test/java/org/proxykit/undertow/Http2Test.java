@@ -1,0 +1,60 @@
+package org.proxykit.undertow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.proxykit.testing.TestCertificate;
+
+class Http2Test {
+  @RegisterExtension final Servers servers = new Servers();
+
+  @Test
+  void h2cUpgradeOnPlainHttp() throws Exception {
+    ProxykitServer server = servers.start("mounts: [ { path: /, handler: { type: echo } } ]\n");
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    HttpRequest request = HttpRequest.newBuilder(Servers.url(server, "/two?x=1")).build();
+    h2.send(request, HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response = h2.send(request, HttpResponse.BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_2, response.version());
+    JsonNode echo = new ObjectMapper().readTree(response.body());
+    assertEquals("/two", echo.get("pathInfo").asText());
+    assertEquals("x=1", echo.get("queryString").asText());
+    assertEquals(server.urls().get(0).getPort(), echo.get("serverPort").asInt());
+  }
+
+  @Test
+  void tlsWithPemFilesAndAlpnH2(@TempDir Path dir) throws Exception {
+    TestCertificate certificate = TestCertificate.localhost();
+    certificate.writePem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    ProxykitServer server = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n"
+        + "  tls: { cert: '" + dir.resolve("cert.pem") + "', key: '" + dir.resolve("key.pem") + "' }\n"
+        + "mounts: [ { path: /, handler: { type: echo } } ]\n");
+    assertEquals("https", server.urls().get(0).getScheme());
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
+        .sslContext(certificate.clientContext()).build();
+    HttpResponse<String> response = h2.send(HttpRequest.newBuilder(Servers.url(server, "/secure")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_2, response.version());
+    JsonNode echo = new ObjectMapper().readTree(response.body());
+    assertEquals("https", echo.get("scheme").asText());
+    assertEquals("/secure", echo.get("pathInfo").asText());
+  }
+
+  @Test
+  void http11OnlyWhenHttp2IsOff() throws Exception {
+    ProxykitServer server = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n  http2: false\n"
+        + "mounts: [ { path: /, handler: { type: echo } } ]\n");
+    HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    HttpResponse<String> response = h2.send(HttpRequest.newBuilder(Servers.url(server, "/")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertEquals(HttpClient.Version.HTTP_1_1, response.version());
+  }
+}
