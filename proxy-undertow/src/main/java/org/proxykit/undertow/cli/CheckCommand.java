@@ -1,13 +1,16 @@
 package org.proxykit.undertow.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.proxykit.undertow.Proxykit;
 import org.proxykit.undertow.ProxykitConfig;
 import org.proxykit.undertow.ProxykitServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code proxykit check FILE}: validates a configuration and prints the handler tree, starting nothing. */
 @Command(name = "check", mixinStandardHelpOptions = true,
@@ -19,13 +22,18 @@ final class CheckCommand implements Callable<Integer> {
   @Mixin
   ProxykitCommand.LogLevel logLevel;
 
+  @Spec
+  CommandSpec spec;
+
   @Override
   public Integer call() {
     ProxykitConfig config = ProxykitConfig.load(file);
     ProxykitServer server = Proxykit.server(config);
     try {
-      System.out.print(server.describe());
-      System.out.println(file + ": OK");
+      PrintWriter out = spec.commandLine().getOut();
+      out.print(server.describe());
+      out.println(file + ": OK");
+      out.flush();
     } finally {
       server.close();
     }

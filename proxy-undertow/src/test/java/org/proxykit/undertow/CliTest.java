@@ -1,0 +1,67 @@
+package org.proxykit.undertow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.proxykit.undertow.cli.ProxykitCommand;
+import picocli.CommandLine;
+
+class CliTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    CommandLine command = ProxykitCommand.commandLine();
+    command.setOut(new PrintWriter(out, true));
+    command.setErr(new PrintWriter(err, true));
+    return command.execute(args);
+  }
+
+  @Test
+  void checkPrintsTheListenersAndTheHandlerTree(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("ok.yaml"), "server: { listen: 127.0.0.1:8080 }\n"
+        + "mounts:\n  - { path: /echo, handler: { type: echo } }\n"
+        + "  - { path: /, handler: { type: exact, upstream: 'http://127.0.0.1:9000' } }\n");
+    assertEquals(0, run("check", file.toString()), err.toString());
+    assertEquals("listen http://127.0.0.1:8080 (http/1.1, h2)\n"
+        + "mount /echo -> echo\n"
+        + "mount / -> ExactProxy(httpclient5) to http://127.0.0.1:9000\n"
+        + file + ": OK\n", out.toString());
+  }
+
+  @Test
+  void aConfigMistakeIsOneLineOnStderrAndExitStatus2(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("bad.yaml"), "server: { listen: 127.0.0.1:8080 }\n"
+        + "mounts: [ { path: /, handler: { type: ech } } ]\n");
+    assertEquals(2, run("check", file.toString()));
+    assertEquals("proxykit: " + file + ": mounts[0].handler.type: unknown handler type 'ech' (known: echo, exact, forward, "
+        + "test-failing)\n", err.toString());
+    assertEquals(2, run("serve", "--config", dir.resolve("missing.yaml").toString()));
+    assertTrue(err.toString().endsWith("proxykit: " + dir.resolve("missing.yaml") + ": no such file\n"), err.toString());
+  }
+
+  @Test
+  void badCommandLinesExitWith2() {
+    assertEquals(2, run("serve", "--listen", "127.0.0.1:0"));
+    assertTrue(err.toString().contains("Missing required argument"), err.toString());
+    assertEquals(2, run("serve", "--listen", "nowhere", "--forward"));
+    assertTrue(err.toString().endsWith("proxykit: --listen: expected HOST:PORT such as 127.0.0.1:8080, got 'nowhere'\n"),
+        err.toString());
+    assertEquals(2, run("demo", "--log-level", "loud"));
+  }
+
+  @Test
+  void versionAndHelp() {
+    assertEquals(0, run("--version"));
+    assertTrue(out.toString().startsWith("proxykit "), out.toString());
+    assertEquals(0, run("--help"));
+    assertTrue(out.toString().contains("serve"));
+    assertTrue(out.toString().contains("demo"));
+  }
+}
