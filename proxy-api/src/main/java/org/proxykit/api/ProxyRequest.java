@@ -44,6 +44,8 @@ public final class ProxyRequest {
   private final String scheme;
   private final String serverName;
   private final int serverPort;
+  /** True if serverPort was not given but taken from the scheme, so that it follows a scheme change in a copy. */
+  private final boolean defaultServerPort;
   private final HttpHeaders headers;
   private final String scriptName;
   private final String pathInfo;
@@ -57,7 +59,8 @@ public final class ProxyRequest {
     this.method = builder.method;
     this.scheme = builder.scheme;
     this.serverName = builder.serverName;
-    this.serverPort = builder.serverPort;
+    this.serverPort = builder.serverPort == 0 ? defaultPort(builder.scheme) : builder.serverPort;
+    this.defaultServerPort = builder.serverPort == 0;
     this.headers = builder.headers.build();
     this.scriptName = builder.scriptName;
     this.pathInfo = builder.pathInfo;
@@ -115,7 +118,7 @@ public final class ProxyRequest {
     return builder()
         .scheme(scheme)
         .serverName(uri.getHost())
-        .serverPort(port == -1 ? defaultPort(scheme) : port)
+        .serverPort(port == -1 ? 0 : port)
         .header("Host", uri.getRawAuthority())
         .pathInfo(uri.getRawPath())
         .queryString(uri.getRawQuery() == null ? "" : uri.getRawQuery())
@@ -267,7 +270,7 @@ public final class ProxyRequest {
       this.method = request.method;
       this.scheme = request.scheme;
       this.serverName = request.serverName;
-      this.serverPort = request.serverPort;
+      this.serverPort = request.defaultServerPort ? 0 : request.serverPort;
       this.headers = request.headers.toBuilder();
       this.scriptName = request.scriptName;
       this.pathInfo = request.pathInfo;
@@ -298,7 +301,10 @@ public final class ProxyRequest {
       return this;
     }
 
-    /** Sets the port to connect to; if never set, the scheme's default (80 or 443). */
+    /**
+     * Sets the port to connect to. If never set, or set to 0, the scheme's default (80 or
+     * 443), which then follows a later change of scheme, also in copies.
+     */
     public Builder serverPort(int serverPort) {
       this.serverPort = serverPort;
       return this;
@@ -404,15 +410,15 @@ public final class ProxyRequest {
         throw new IllegalStateException("serverName is required");
       }
       checkServerName(serverName);
-      if (serverPort == 0) {
-        serverPort = defaultPort(scheme);
-      }
-      if (serverPort < 1 || serverPort > 65535) {
+      if (serverPort < 0 || serverPort > 65535) {
         throw invalid("serverPort", String.valueOf(serverPort), "must be within 1-65535");
       }
       checkPath("scriptName", scriptName);
       checkPath("pathInfo", pathInfo);
       checkUriChars("queryString", queryString, "#");
+      if (headers.build().all("Host").size() > 1) {
+        throw new IllegalStateException("headers hold more than one Host: use setHeader(\"Host\", ...) to replace it");
+      }
       if (remotePort < -1 || remotePort > 65535) {
         throw invalid("remotePort", String.valueOf(remotePort), "must be -1 (unknown) or within 0-65535");
       }
@@ -426,10 +432,15 @@ public final class ProxyRequest {
       if (name.isEmpty()) {
         throw invalid("serverName", name, "is empty");
       }
+      boolean ipv6 = name.indexOf(':') >= 0;
       for (int i = 0; i < name.length(); i++) {
         char c = name.charAt(i);
-        if (c <= 0x20 || c >= 0x7f || "/?#@[]\\".indexOf(c) >= 0) {
-          throw invalid("serverName", name, "has an illegal character at index " + i);
+        boolean legal = ipv6
+            ? c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.'
+            : c > 0x20 && c < 0x7f && "/?#@[]\\:%\"<>^`{|}".indexOf(c) < 0;
+        if (!legal) {
+          throw invalid("serverName", name, (ipv6 ? "is not an IPv6 address: illegal character at index "
+              : "has an illegal character at index ") + i);
         }
       }
     }

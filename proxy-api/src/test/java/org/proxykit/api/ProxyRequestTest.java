@@ -147,6 +147,28 @@ class ProxyRequestTest {
   }
 
   @Test
+  void aDefaultPortFollowsTheSchemeButAGivenOneStays() {
+    assertEquals(443, ProxyRequest.blank("http://a.example/").toBuilder().scheme("https").build().serverPort());
+    assertEquals(80, ProxyRequest.blank("http://a.example:80/").toBuilder().scheme("https").build().serverPort());
+    assertEquals(8080, base().serverPort(8080).build().toBuilder().scheme("https").build().serverPort());
+  }
+
+  @Test
+  void serverNameWithAColonMustBeAnIpv6Address() {
+    assertMessage("serverName 'example.com:8080' is not an IPv6 address: illegal character at index 1",
+        () -> base().serverName("example.com:8080").build());
+    assertEquals("fe80::1", base().serverName("fe80::1").build().serverName());
+    assertMessage("serverName 'a_b%' has an illegal character at index 3", () -> base().serverName("a_b%").build());
+  }
+
+  @Test
+  void twoHostHeadersAreRefused() {
+    assertMessage("headers hold more than one Host: use setHeader(\"Host\", ...) to replace it",
+        () -> ProxyRequest.blank("http://a/").toBuilder().header("Host", "evil.example").build());
+    assertEquals("b", ProxyRequest.blank("http://a/").toBuilder().setHeader("Host", "b").build().header("Host"));
+  }
+
+  @Test
   void rawNonAsciiBytesInThePathPassAsLatin1() {
     ProxyRequest request = base().pathInfo("/caf\u00e9").build();
     assertEquals("/caf\u00e9", request.pathInfo());

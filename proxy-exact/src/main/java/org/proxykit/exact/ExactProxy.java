@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import org.proxykit.api.Body;
+import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.ProxyRequest;
@@ -32,13 +33,16 @@ import org.proxykit.api.spi.TransportProvider;
  * if both are empty) and {@code ?queryString} when there is one, every end-to-end header
  * with Host exactly as the request carries it (it may differ from serverName, as with
  * Apache's ProxyPreserveHost), and the body streamed, with Content-Length when its length is
- * known and chunked otherwise. Nothing is added: no X-Forwarded-*, no Via.
+ * known and chunked otherwise. Nothing of proxykit's is added: no X-Forwarded-*, no Via (a
+ * transport may add what its connection needs, such as {@code Connection: keep-alive}).
  *
  * <p><b>What comes back:</b> any status (even 799), the reason phrase, every end-to-end
  * header (repeated ones in order) and the body as it arrives. Responses to HEAD and 1xx,
  * 204 and 304 responses have no body. Hop-by-hop headers (Connection and every header it
  * names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade) are dropped
- * in both directions. Redirects are not followed, bodies not decompressed, cookies not
+ * in both directions; Connection cannot name Host, Authorization, the framing headers or
+ * the proxy protocol's headers away. A response with both Transfer-Encoding and
+ * Content-Length loses the length. Redirects are not followed, bodies not decompressed, cookies not
  * kept, and requests that are not idempotent never retried.
  *
  * <p><b>Failures</b> are {@link org.proxykit.api.ProxyStatusException}s: 502 for a name that
@@ -84,7 +88,12 @@ public final class ExactProxy implements ProxyHandler, Closeable {
   public ProxyResponse handle(ProxyRequest request) throws IOException {
     ProxyRequest outbound = request.toBuilder().headers(HopByHop.strip(request.headers())).build();
     ProxyResponse response = transport.send(outbound);
-    ProxyResponse.Builder passed = response.toBuilder().headers(HopByHop.strip(response.headers()));
+    HttpHeaders headers = response.headers();
+    if (headers.contains("Transfer-Encoding") && headers.contains("Content-Length")) {
+      // RFC 9112 section 6.3: Transfer-Encoding wins, and the length must not be passed on
+      headers = headers.toBuilder().remove("Content-Length").build();
+    }
+    ProxyResponse.Builder passed = response.toBuilder().headers(HopByHop.strip(headers));
     if (!mayHaveBody(request.method(), response.status())) {
       response.body().close();
       passed.body(Body.empty());

@@ -17,8 +17,9 @@ import org.proxykit.api.ProxyStatusException;
  *
  * <p>As RFC 9112 section 3.2.2 requires, the Host header is replaced by the target's
  * authority, whatever the client sent; {@code Proxy-Authorization}, meant for this proxy,
- * is not passed on. A request without
- * an absolute-form target, or with one that is not an http URL, is refused with 400.
+ * is not passed on. A request without an absolute-form target, or with one that is not an
+ * http(s) URL, is refused with 400. The target's path and query are taken byte for byte,
+ * never decoded or re-encoded.
  *
  * @since 0.1
  */
@@ -48,23 +49,82 @@ public final class ForwardProxyFilter implements ProxyHandler {
     if (!(target instanceof String)) {
       throw ProxyStatusException.badRequest("not a proxy request: the request target must be an absolute http URL");
     }
-    ProxyRequest destination;
+    Target destination = Target.parse((String) target);
     try {
-      destination = ProxyRequest.blank((String) target);
-    } catch (IllegalArgumentException e) {
+      return request.toBuilder()
+          .scheme(destination.scheme)
+          .serverName(destination.host)
+          .serverPort(destination.port)
+          .scriptName("")
+          .pathInfo(destination.path)
+          .queryString(destination.query)
+          .setHeader("Host", destination.authority)
+          .removeHeader("Proxy-Authorization")
+          .removeAttribute(TARGET_ATTRIBUTE)
+          .build();
+    } catch (IllegalStateException | IllegalArgumentException e) {
       throw ProxyStatusException.badRequest("bad proxy request target: " + e.getMessage());
     }
-    return request.toBuilder()
-        .scheme(destination.scheme())
-        .serverName(destination.serverName())
-        .serverPort(destination.serverPort())
-        .scriptName("")
-        .pathInfo(destination.pathInfo())
-        .queryString(destination.queryString())
-        .setHeader("Host", Objects.requireNonNull(destination.header("Host")))
-        .removeHeader("Proxy-Authorization")
-        .removeAttribute(TARGET_ATTRIBUTE)
-        .build();
+  }
+
+  /** An absolute-form target split by hand, so its path and query stay byte for byte as sent. */
+  private static final class Target {
+    final String scheme;
+    final String authority;
+    final String host;
+    final int port;
+    final String path;
+    final String query;
+
+    private Target(String scheme, String authority, String host, int port, String path, String query) {
+      this.scheme = scheme;
+      this.authority = authority;
+      this.host = host;
+      this.port = port;
+      this.path = path;
+      this.query = query;
+    }
+
+    static Target parse(String target) throws ProxyStatusException {
+      int colon = target.indexOf("://");
+      String scheme = colon > 0 ? target.substring(0, colon).toLowerCase(java.util.Locale.ROOT) : "";
+      if (!scheme.equals("http") && !scheme.equals("https")) {
+        throw ProxyStatusException.badRequest("bad proxy request target: only http and https URLs can be proxied");
+      }
+      String rest = target.substring(colon + 3);
+      int end = 0;
+      while (end < rest.length() && "/?#".indexOf(rest.charAt(end)) < 0) {
+        end++;
+      }
+      String authority = rest.substring(0, end);
+      String pathAndQuery = rest.substring(end);
+      int fragment = pathAndQuery.indexOf('#');
+      if (fragment >= 0) {
+        pathAndQuery = pathAndQuery.substring(0, fragment);
+      }
+      int question = pathAndQuery.indexOf('?');
+      String path = question < 0 ? pathAndQuery : pathAndQuery.substring(0, question);
+      String query = question < 0 ? "" : pathAndQuery.substring(question + 1);
+      if (authority.isEmpty() || authority.indexOf('@') >= 0) {
+        throw ProxyStatusException.badRequest("bad proxy request target: it needs host[:port] and no user info");
+      }
+      int close = authority.lastIndexOf(']');
+      int portColon = authority.lastIndexOf(':');
+      String host = authority;
+      int port = scheme.equals("https") ? 443 : 80;
+      if (portColon > close) {
+        host = authority.substring(0, portColon);
+        try {
+          port = Integer.parseInt(authority.substring(portColon + 1));
+        } catch (NumberFormatException e) {
+          throw ProxyStatusException.badRequest("bad proxy request target: bad port in '" + authority + "'");
+        }
+      }
+      if (host.startsWith("[") && host.endsWith("]")) {
+        host = host.substring(1, host.length() - 1);
+      }
+      return new Target(scheme, authority, host, port, path, query);
+    }
   }
 
   @Override

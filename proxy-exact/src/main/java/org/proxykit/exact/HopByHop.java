@@ -8,11 +8,17 @@ import org.proxykit.api.HttpHeaders;
 /**
  * The headers that concern one connection only (RFC 9110 section 7.6.1) and that a proxy
  * must not forward in either direction: a fixed list plus every name the Connection header
- * lists.
+ * lists, except names that are never connection options: a client must not be able to
+ * remove Host, credentials, framing or the proxy protocol's own headers by listing them.
  */
 final class HopByHop {
   private static final Set<String> ALWAYS = Set.of(
       "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade");
+
+  private static final Set<String> NEVER_CONNECTION_OPTIONS = Set.of(
+      "host", "content-length", "content-type", "authorization", "cookie", "forwarded", "signature",
+      "signature-input", "x-script-name");
+  private static final String[] PROTOCOL_PREFIXES = {"x-forwarded-", "x-wsgiproxy-", "x-traversal-"};
 
   private HopByHop() {}
 
@@ -22,9 +28,9 @@ final class HopByHop {
     drop.addAll(ALWAYS);
     for (String connection : headers.all("Connection")) {
       for (String token : connection.split(",")) {
-        String name = token.strip();
-        if (!name.isEmpty()) {
-          drop.add(name.toLowerCase(Locale.ROOT));
+        String name = token.strip().toLowerCase(Locale.ROOT);
+        if (!name.isEmpty() && mayBeConnectionOption(name)) {
+          drop.add(name);
         }
       }
     }
@@ -42,5 +48,17 @@ final class HopByHop {
       }
     });
     return kept.build();
+  }
+
+  private static boolean mayBeConnectionOption(String name) {
+    if (NEVER_CONNECTION_OPTIONS.contains(name)) {
+      return false;
+    }
+    for (String prefix : PROTOCOL_PREFIXES) {
+      if (name.startsWith(prefix)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

@@ -3,6 +3,7 @@ package org.proxykit.exact;
 import java.io.IOException;
 import java.net.URI;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.hc.client5.http.ConnectTimeoutException;
 import org.apache.hc.client5.http.HttpRequestRetryStrategy;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
@@ -41,6 +42,7 @@ final class HttpClient5Transport implements Transport {
   private final Upstream.Config config;
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient client;
+  private final Upstream.UploadWatchdog watchdog = new Upstream.UploadWatchdog();
 
   HttpClient5Transport(Upstream.Config config) {
     this.config = config;
@@ -83,27 +85,41 @@ final class HttpClient5Transport implements Transport {
   @Override
   public ProxyResponse send(ProxyRequest request) throws IOException {
     HttpHost target = new HttpHost(request.scheme(), request.serverName(), request.serverPort());
-    HttpUriRequestBase outbound = new HttpUriRequestBase(request.method(),
-        URI.create(request.scheme() + "://" + Upstream.authority(request) + "/"));
+    HttpUriRequestBase outbound;
+    try {
+      outbound = new HttpUriRequestBase(request.method(),
+          URI.create(request.scheme() + "://" + Upstream.authority(request) + "/"));
+    } catch (IllegalArgumentException e) {
+      throw ProxyStatusException.badGateway("cannot address upstream", e);
+    }
     outbound.setPath(request.requestTarget());
     request.headers().forEach((name, value) -> {
       if (!name.equalsIgnoreCase("Content-Length") && !name.equalsIgnoreCase("Transfer-Encoding")) {
         outbound.addHeader(name, value);
       }
     });
-    Upstream.RequestBodyStream bodyStream = null;
+    Upstream.RequestBodyStream body = null;
+    AtomicBoolean stalled = new AtomicBoolean();
     if (Upstream.sendsBody(request)) {
-      bodyStream = new Upstream.RequestBodyStream(request.body().open());
-      outbound.setEntity(new InputStreamEntity(bodyStream, request.body().length(), null));
+      // a failing body must kill the connection before HttpClient could end the upload as if complete
+      body = new Upstream.RequestBodyStream(request.body().open(), outbound::cancel);
+      outbound.setEntity(new InputStreamEntity(body, request.body().length(), null));
+      watchdog.watch(body, config.responseTimeout, () -> {
+        stalled.set(true);
+        outbound.cancel();
+      });
     }
     ClassicHttpResponse response;
     try {
       response = client.executeOpen(target, outbound, null);
     } catch (IOException | RuntimeException e) {
-      if (bodyStream != null && bodyStream.failure() != null) {
-        throw bodyStream.failure();
+      if (body != null) {
+        closeQuietly(body);
+        if (body.failure() != null) {
+          throw body.failure();
+        }
       }
-      throw map(e, request);
+      throw stalled.get() ? Upstream.uploadStalled(config, e) : map(e, request);
     }
     try {
       return toProxyResponse(response, outbound);
@@ -119,10 +135,14 @@ final class HttpClient5Transport implements Transport {
    */
   private static void abort(HttpUriRequestBase outbound, ClassicHttpResponse response) {
     outbound.cancel();
+    closeQuietly(response);
+  }
+
+  private static void closeQuietly(java.io.Closeable closeable) {
     try {
-      response.close();
-    } catch (IOException expected) {
-      // the connection was shut just before: nothing left to release
+      closeable.close();
+    } catch (IOException ignored) {
+      // the request failed already; that failure is the one to report
     }
   }
 
@@ -158,18 +178,16 @@ final class HttpClient5Transport implements Transport {
   private ProxyStatusException map(Exception failure, ProxyRequest request) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof ConnectTimeoutException) {
-        return Upstream.connectTimeout(request, config, failure);
+        return Upstream.connectTimeout(config, failure);
       }
       if (cause instanceof ConnectionRequestTimeoutException) {
-        return Upstream.poolExhausted(request, config, failure);
+        return Upstream.poolExhausted(config, failure);
       }
       if (cause instanceof NoHttpResponseException) {
-        return ProxyStatusException.badGateway(
-            "upstream " + Upstream.authority(request) + " closed the connection without an answer", failure);
+        return Upstream.noAnswer(failure);
       }
       if (cause instanceof ProtocolException || cause instanceof MessageConstraintException) {
-        return ProxyStatusException.badGateway(
-            "upstream " + Upstream.authority(request) + " sent an invalid response", failure);
+        return Upstream.invalidAnswer(failure);
       }
     }
     return Upstream.failure(failure, request, config);
@@ -182,6 +200,7 @@ final class HttpClient5Transport implements Transport {
 
   @Override
   public void close() throws IOException {
+    watchdog.close();
     client.close();
   }
 
@@ -195,9 +214,10 @@ final class HttpClient5Transport implements Transport {
   }
 
   /**
-   * Sends a request again only if it was never answered on a reused connection that the
-   * upstream had closed meanwhile, and only once, and only if its method is idempotent.
-   * HttpClient itself refuses to resend a streamed body. Responses are never retried.
+   * Sends a request again only if the upstream closed the connection without answering (as
+   * a kept-alive connection the upstream timed out does), only once, and only if its method
+   * is idempotent. HttpClient itself refuses to resend a streamed body. Responses are never
+   * retried.
    */
   private static final class NeverAnsweredRetry implements HttpRequestRetryStrategy {
     @Override

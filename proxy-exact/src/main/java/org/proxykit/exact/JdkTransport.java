@@ -21,7 +21,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.proxykit.api.HttpHeaders;
-import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyResponse;
 import org.proxykit.api.ProxyStatusException;
@@ -40,10 +39,15 @@ import org.slf4j.LoggerFactory;
  *       {@code -Djdk.httpclient.allowRestrictedHeaders=host}. Without it, such a request
  *       gets 502 rather than going out with the wrong Host.</li>
  *   <li>The reason phrase is not available (empty), header names lose their relative order
- *       (values of one name keep theirs), and a {@code User-Agent} is added when the request
- *       has none.</li>
- *   <li>The response timeout covers the response head only; a body that stalls is not
- *       timed out.</li>
+ *       (values of one name keep theirs), a {@code User-Agent} is added when the request
+ *       has none, and {@code Content-Length: 0} is sent on requests without a body.</li>
+ *   <li>Header values with bytes 0x80-0xFF cannot be sent exactly (the JDK replaces them):
+ *       such requests get 502.</li>
+ *   <li>The response timeout runs from sending the request to the response head, upload
+ *       included; a response body that stalls is not timed out.</li>
+ *   <li>Idle connections are kept as {@code jdk.httpclient.keepalive.timeout} says, not
+ *       {@code idleTimeout}; the JDK client's selector thread ends when it is garbage
+ *       collected, and {@link #close()} does not abort responses still being read.</li>
  *   <li>Targets the JDK's URI parser refuses (raw spaces, {@code |}, non-ASCII bytes) get 502.</li>
  *   <li>Connection limits are enforced by this transport (the JDK client has none), per
  *       transport and per host:port, with the same pool-wait timeout and 503.</li>
@@ -103,80 +107,93 @@ final class JdkTransport implements Transport {
 
   @Override
   public ProxyResponse send(ProxyRequest request) throws IOException {
-    String authority = Upstream.authority(request);
-    URI uri;
-    try {
-      uri = new URI(request.scheme() + "://" + authority + request.requestTarget());
-    } catch (URISyntaxException e) {
-      throw ProxyStatusException.badGateway("the jdk transport cannot send request target '"
-          + request.requestTarget() + "': " + e.getReason(), e);
-    }
-    HttpRequest.Builder outbound = HttpRequest.newBuilder(uri)
-        .version(HttpClient.Version.HTTP_1_1)
-        .timeout(config.responseTimeout);
-    String host = request.header("Host");
-    if (host != null && !host.equalsIgnoreCase(uri.getRawAuthority()) && !isDefaultAuthority(host, request)) {
-      if (!hostAllowed) {
-        throw ProxyStatusException.badGateway("the jdk transport cannot send Host '" + host + "': start the JVM with -D"
-            + RESTRICTED_HEADERS_PROPERTY + "=host", null);
-      }
-      outbound.header("Host", host);
-    }
-    request.headers().forEach((name, value) -> {
-      if (!NOT_COPIED.contains(name.toLowerCase(Locale.ROOT))) {
-        outbound.header(name, value);
-      }
-    });
-    if ("100-continue".equalsIgnoreCase(request.header("Expect"))) {
-      outbound.expectContinue(true);
-    }
-    Upstream.RequestBodyStream bodyStream = null;
-    if (Upstream.sendsBody(request)) {
-      InputStream opened = request.body().open();
-      Upstream.RequestBodyStream stream = new Upstream.RequestBodyStream(opened);
-      bodyStream = stream;
-      HttpRequest.BodyPublisher streamed = HttpRequest.BodyPublishers.ofInputStream(() -> stream);
-      long length = request.body().length();
-      outbound.method(request.method(), length < 0 ? streamed : HttpRequest.BodyPublishers.fromPublisher(streamed, length));
-    } else {
-      outbound.method(request.method(), HttpRequest.BodyPublishers.noBody());
-    }
-
-    Permit permit = acquire(request, authority);
+    HttpRequest.Builder outbound = outbound(request);
+    Permit permit = acquire(request);
+    Upstream.RequestBodyStream body = null;
     HttpResponse<InputStream> response;
     try {
+      if (Upstream.sendsBody(request)) {
+        Upstream.RequestBodyStream stream = new Upstream.RequestBodyStream(request.body().open(), () -> { });
+        body = stream;
+        HttpRequest.BodyPublisher streamed = HttpRequest.BodyPublishers.ofInputStream(() -> stream);
+        long length = request.body().length();
+        outbound.method(request.method(), length < 0 ? streamed : HttpRequest.BodyPublishers.fromPublisher(streamed, length));
+      } else {
+        outbound.method(request.method(), HttpRequest.BodyPublishers.noBody());
+      }
       response = client.send(outbound.build(), HttpResponse.BodyHandlers.ofInputStream());
     } catch (IOException | RuntimeException e) {
       permit.release();
-      if (bodyStream != null && bodyStream.failure() != null) {
-        throw bodyStream.failure();
+      if (body != null) {
+        closeQuietly(body);
+        if (body.failure() != null) {
+          throw body.failure();
+        }
       }
       throw map(e, request);
     } catch (InterruptedException e) {
       permit.release();
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for upstream " + authority);
+      throw new InterruptedIOException("interrupted while waiting for the upstream");
     }
     return toProxyResponse(response, permit);
   }
 
+  /** Returns the request without its body, or 502 if the JDK client cannot send it exactly. */
+  private HttpRequest.Builder outbound(ProxyRequest request) throws ProxyStatusException {
+    HttpRequest.Builder outbound;
+    URI uri;
+    try {
+      uri = new URI(request.scheme() + "://" + Upstream.authority(request) + request.requestTarget());
+      outbound = HttpRequest.newBuilder(uri).version(HttpClient.Version.HTTP_1_1).timeout(config.responseTimeout);
+    } catch (URISyntaxException | IllegalArgumentException e) {
+      throw ProxyStatusException.badGateway("the jdk transport cannot send this request target", e);
+    }
+    String host = request.header("Host");
+    if (host != null && !host.equalsIgnoreCase(uri.getRawAuthority()) && !isDefaultAuthority(host, request)) {
+      if (!hostAllowed) {
+        throw ProxyStatusException.badGateway("the jdk transport cannot send this Host header (see the server log)", null);
+      }
+      outbound.header("Host", host);
+    }
+    for (int i = 0; i < request.headers().size(); i++) {
+      String name = request.headers().name(i);
+      String value = request.headers().value(i);
+      if (!value.chars().allMatch(c -> c < 0x80)) {
+        throw ProxyStatusException.badGateway("the jdk transport cannot send header values with non-ASCII bytes", null);
+      }
+      if (!NOT_COPIED.contains(name.toLowerCase(Locale.ROOT))) {
+        outbound.header(name, value);
+      }
+    }
+    if ("100-continue".equalsIgnoreCase(request.header("Expect"))) {
+      outbound.expectContinue(true);
+    }
+    return outbound;
+  }
+
   private ProxyResponse toProxyResponse(HttpResponse<InputStream> response, Permit permit) throws IOException {
     InputStream body = response.body();
+    List<String> length = response.headers().allValues("Content-Length");
+    boolean chunked = response.headers().firstValue("Transfer-Encoding").isPresent();
     HttpHeaders.Builder headers = HttpHeaders.builder();
     try {
+      if (chunked && !length.isEmpty()) {
+        // the JDK client would frame the body by Content-Length: RFC 9112 says Transfer-Encoding wins
+        throw Upstream.invalidAnswer(new IOException("response has both Transfer-Encoding and Content-Length"));
+      }
       response.headers().map().forEach((name, values) -> {
         if (!name.startsWith(":")) {
           values.forEach(value -> headers.add(name, value));
         }
       });
-    } catch (IllegalArgumentException e) {
-      body.close();
+    } catch (IllegalArgumentException | ProxyStatusException e) {
+      closeQuietly(body);
       permit.release();
-      throw ProxyStatusException.badGateway("upstream sent an illegal header: " + e.getMessage(), e);
+      throw e instanceof ProxyStatusException ? (ProxyStatusException) e : Upstream.invalidAnswer(e);
     }
-    List<String> length = response.headers().allValues("Content-Length");
     long contentLength = -1;
-    if (length.size() == 1 && !response.headers().firstValue("Transfer-Encoding").isPresent()) {
+    if (length.size() == 1) {
       try {
         contentLength = Long.parseLong(length.get(0).strip());
       } catch (NumberFormatException e) {
@@ -193,6 +210,14 @@ final class JdkTransport implements Transport {
     return ProxyResponse.builder().status(response.statusCode()).headers(headers.build()).body(responseBody).build();
   }
 
+  private static void closeQuietly(java.io.Closeable closeable) {
+    try {
+      closeable.close();
+    } catch (IOException ignored) {
+      // the request failed already; that failure is the one to report
+    }
+  }
+
   private static boolean isDefaultAuthority(String host, ProxyRequest request) {
     String bracketed = request.serverName().indexOf(':') >= 0 ? '[' + request.serverName() + ']' : request.serverName();
     int defaultPort = request.scheme().equals("https") ? 443 : 80;
@@ -202,33 +227,45 @@ final class JdkTransport implements Transport {
   private ProxyStatusException map(Exception failure, ProxyRequest request) {
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof HttpConnectTimeoutException) {
-        return Upstream.connectTimeout(request, config, failure);
+        return Upstream.connectTimeout(config, failure);
       }
       if (cause instanceof HttpTimeoutException) {
-        return ProxyStatusException.gatewayTimeout("upstream " + Upstream.authority(request) + " did not answer within "
-            + Upstream.seconds(config.responseTimeout), failure);
+        return Upstream.responseTimeout(config, failure);
       }
     }
     return Upstream.failure(failure, request, config);
   }
 
-  private Permit acquire(ProxyRequest request, String authority) throws IOException {
-    Semaphore route = connectionsPerRoute.computeIfAbsent(request.scheme() + "://" + authority,
-        key -> new Semaphore(config.maxConnectionsPerRoute, true));
+  /**
+   * Takes a share of the per-upstream limit, then of the overall one, so that requests
+   * queued for one slow upstream never hold overall permits that others could use.
+   */
+  private Permit acquire(ProxyRequest request) throws IOException {
+    String route = request.scheme() + "://" + Upstream.authority(request);
     long deadline = System.nanoTime() + config.poolWaitTimeout.toNanos();
+    Semaphore routePermits = connectionsPerRoute.computeIfAbsent(route,
+        key -> new Semaphore(config.maxConnectionsPerRoute, true));
     try {
-      if (!connections.tryAcquire(config.poolWaitTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
-        throw Upstream.poolExhausted(request, config, null);
+      if (!routePermits.tryAcquire(config.poolWaitTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+        throw Upstream.poolExhausted(config, null);
       }
-      if (!route.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-        connections.release();
-        throw Upstream.poolExhausted(request, config, null);
+      if (!connections.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        releaseRoute(route, routePermits);
+        throw Upstream.poolExhausted(config, null);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting for a connection to " + authority);
+      throw new InterruptedIOException("interrupted while waiting for a connection");
     }
-    return new Permit(route);
+    return new Permit(route, routePermits);
+  }
+
+  private void releaseRoute(String route, Semaphore permits) {
+    permits.release();
+    if (permits.availablePermits() == config.maxConnectionsPerRoute) {
+      // forget idle upstreams, or a forward proxy would keep one entry per host ever seen
+      connectionsPerRoute.remove(route, permits);
+    }
   }
 
   /** Available connection permits, for leak checks in tests. */
@@ -248,18 +285,20 @@ final class JdkTransport implements Transport {
 
   /** One exchange's share of the connection limits; released once. */
   private final class Permit {
-    private final Semaphore route;
-    private @Nullable Semaphore released;
+    private final String route;
+    private final Semaphore routePermits;
+    private boolean released;
 
-    Permit(Semaphore route) {
+    Permit(String route, Semaphore routePermits) {
       this.route = route;
+      this.routePermits = routePermits;
     }
 
     synchronized void release() {
-      if (released == null) {
-        released = route;
-        route.release();
+      if (!released) {
+        released = true;
         connections.release();
+        releaseRoute(route, routePermits);
       }
     }
   }

@@ -65,7 +65,8 @@ final class Upstream {
       if (value == null || value.isZero()) {
         throw new IllegalArgumentException(settings.pathOf(key) + ": must be more than 0");
       }
-      return value;
+      // a client library would read a timeout that rounds to 0 ms as "none"
+      return value.toMillis() == 0 ? Duration.ofMillis(1) : value;
     }
 
     private static int atLeastOne(Settings settings, String key, int fallback) {
@@ -115,9 +116,9 @@ final class Upstream {
 
   /**
    * Maps a failure that is not specific to a client library to the answer the client gets.
+   * Reasons are generic: the upstream's address and the exception stay in the cause, for the log.
    */
   static ProxyStatusException failure(Throwable failure, ProxyRequest request, Config config) {
-    String where = authority(request);
     for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
       if (cause instanceof UnknownHostException || cause instanceof UnresolvedAddressException) {
         return ProxyStatusException.badGateway("bad domain name: " + request.serverName(), failure);
@@ -128,27 +129,42 @@ final class Upstream {
         return (ProxyStatusException) cause;
       }
       if (cause instanceof SocketTimeoutException) {
-        return ProxyStatusException.gatewayTimeout(
-            "upstream " + where + " did not answer within " + seconds(config.responseTimeout), failure);
+        return responseTimeout(config, failure);
       }
       if (cause instanceof ConnectException) {
-        return ProxyStatusException.badGateway("cannot connect to upstream " + where + ": connection refused", failure);
+        return ProxyStatusException.badGateway("cannot connect to upstream: connection refused", failure);
       }
       if (cause instanceof SSLException) {
-        return ProxyStatusException.badGateway("TLS with upstream " + where + " failed", failure);
+        return ProxyStatusException.badGateway("TLS with upstream failed", failure);
       }
     }
-    return ProxyStatusException.badGateway("upstream " + where + " failed: " + failure.getClass().getSimpleName(), failure);
+    return ProxyStatusException.badGateway("upstream failed", failure);
   }
 
-  static ProxyStatusException connectTimeout(ProxyRequest request, Config config, Throwable cause) {
-    return ProxyStatusException.gatewayTimeout("cannot connect to upstream " + authority(request) + " within "
-        + seconds(config.connectTimeout), cause);
+  static ProxyStatusException connectTimeout(Config config, Throwable cause) {
+    return ProxyStatusException.gatewayTimeout("cannot connect to upstream within " + seconds(config.connectTimeout), cause);
   }
 
-  static ProxyStatusException poolExhausted(ProxyRequest request, Config config, @Nullable Throwable cause) {
-    return ProxyStatusException.serviceUnavailable("no free connection to upstream " + authority(request) + " within "
-        + seconds(config.poolWaitTimeout), cause);
+  static ProxyStatusException responseTimeout(Config config, Throwable cause) {
+    return ProxyStatusException.gatewayTimeout("upstream did not answer within " + seconds(config.responseTimeout), cause);
+  }
+
+  static ProxyStatusException poolExhausted(Config config, @Nullable Throwable cause) {
+    return ProxyStatusException.serviceUnavailable(
+        "no free upstream connection within " + seconds(config.poolWaitTimeout), cause);
+  }
+
+  static ProxyStatusException uploadStalled(Config config, Throwable cause) {
+    return ProxyStatusException.gatewayTimeout(
+        "upstream stopped reading the request body for " + seconds(config.responseTimeout), cause);
+  }
+
+  static ProxyStatusException noAnswer(Throwable cause) {
+    return ProxyStatusException.badGateway("upstream closed the connection without an answer", cause);
+  }
+
+  static ProxyStatusException invalidAnswer(Throwable cause) {
+    return ProxyStatusException.badGateway("upstream sent an invalid response", cause);
   }
 
   static String seconds(Duration duration) {
@@ -156,14 +172,21 @@ final class Upstream {
   }
 
   /**
-   * The request body as the transport reads it: remembers whether reading it failed, so a
-   * client that went away is not reported as an upstream failure.
+   * The request body as the transport reads it. Remembers whether reading it failed, so a
+   * client that went away is not reported as an upstream failure, and calls {@code onFailure}
+   * at once, before the client library can close the upload as if it were complete. Tracks
+   * progress for the {@link UploadWatchdog}.
    */
   static final class RequestBodyStream extends FilterInputStream {
+    private final Runnable onFailure;
     private volatile @Nullable IOException failure;
+    private volatile boolean reading;
+    private volatile boolean done;
+    private volatile long lastProgress = System.nanoTime();
 
-    RequestBodyStream(InputStream in) {
+    RequestBodyStream(InputStream in, Runnable onFailure) {
       super(in);
+      this.onFailure = onFailure;
     }
 
     @Nullable IOException failure() {
@@ -172,22 +195,77 @@ final class Upstream {
 
     @Override
     public int read() throws IOException {
-      try {
-        return in.read();
-      } catch (IOException e) {
-        failure = e;
-        throw e;
-      }
+      byte[] one = new byte[1];
+      return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
     }
 
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
+      reading = true;
       try {
-        return in.read(buffer, offset, length);
+        int n = in.read(buffer, offset, length);
+        if (n < 0) {
+          done = true;
+        }
+        return n;
       } catch (IOException e) {
         failure = e;
+        done = true;
+        onFailure.run();
         throw e;
+      } finally {
+        reading = false;
+        lastProgress = System.nanoTime();
       }
+    }
+
+    @Override
+    public void close() throws IOException {
+      done = true;
+      in.close();
+    }
+
+    /** Returns true if the upload has not moved for {@code timeout} while the client library was not waiting for the client. */
+    boolean stalledOnUpstream(Duration timeout) {
+      return !done && !reading && System.nanoTime() - lastProgress > timeout.toNanos();
+    }
+
+    boolean done() {
+      return done;
+    }
+  }
+
+  /**
+   * Aborts uploads the upstream stopped reading: blocking socket writes have no timeout of
+   * their own, so without this a stalled upstream would hold the request forever. A client
+   * that is slow to send is not the upstream's fault and is left to the server's own limits.
+   */
+  static final class UploadWatchdog implements java.io.Closeable {
+    private final java.util.concurrent.ScheduledExecutorService timer =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(task -> {
+          Thread thread = new Thread(task, "proxykit-upload-watchdog");
+          thread.setDaemon(true);
+          return thread;
+        });
+
+    /** Watches {@code body} until it is done; calls {@code abort} once if it stalls on the upstream. */
+    void watch(RequestBodyStream body, Duration timeout, Runnable abort) {
+      long period = Math.max(10, timeout.toMillis() / 4);
+      java.util.concurrent.atomic.AtomicReference<java.util.concurrent.Future<?>> self =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      self.set(timer.scheduleWithFixedDelay(() -> {
+        if (body.done()) {
+          self.get().cancel(false);
+        } else if (body.stalledOnUpstream(timeout)) {
+          self.get().cancel(false);
+          abort.run();
+        }
+      }, period, period, java.util.concurrent.TimeUnit.MILLISECONDS));
+    }
+
+    @Override
+    public void close() {
+      timer.shutdownNow();
     }
   }
 }

@@ -72,6 +72,79 @@ class ExactProxyTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"httpclient5", "jdk"})
+  void connectionCannotNameHostCredentialsOrProtocolHeadersAway(String transport) throws Exception {
+    ProxyRequest request = ProxyRequest.blank(backend.url("/")).toBuilder()
+        .setHeader("Host", "virtual.example")
+        .header("Connection", "Host, Authorization, X-Forwarded-For, Signature, X-Other")
+        .header("Authorization", "Bearer t")
+        .header("X-Forwarded-For", "10.0.0.1")
+        .header("Signature", "wsgiproxy=:abc:")
+        .header("X-Other", "dropped")
+        .build();
+    try (ExactProxy proxy = ExactProxy.builder().transport(transport).build();
+         ProxyResponse response = proxy.handle(request)) {
+      assertEquals(200, response.status());
+    }
+    RecordedRequest received = backend.takeRequest();
+    assertEquals("virtual.example", received.header("Host"));
+    assertEquals("Bearer t", received.header("Authorization"));
+    assertEquals("10.0.0.1", received.header("X-Forwarded-For"));
+    assertEquals("wsgiproxy=:abc:", received.header("Signature"));
+    assertNull(received.header("X-Other"));
+  }
+
+  @Test
+  void aResponseWithTransferEncodingLosesItsContentLength() throws Exception {
+    backend.handler((request, exchange) -> {
+      exchange.writeHead(200, "OK", "Transfer-Encoding", "chunked", "Content-Length", "100");
+      exchange.writeChunk("ten bytes!");
+      exchange.endChunks();
+    });
+    try (ExactProxy proxy = ExactProxy.create();
+         ProxyResponse response = proxy.handle(ProxyRequest.blank(backend.url("/")))) {
+      assertNull(response.header("Content-Length"));
+      assertNull(response.header("Transfer-Encoding"));
+      assertEquals("ten bytes!", text(response));
+    }
+  }
+
+  @Test
+  void forwardProxyTargetsAreSentByteForByte() throws Exception {
+    String rawTarget = "/a|b/caf\u00e9/%zz?x={1}&y=%20";
+    ProxyRequest asReceived = ProxyRequest.builder().serverName("proxy.local")
+        .attribute(ForwardProxyFilter.TARGET_ATTRIBUTE, "http://127.0.0.1:" + backend.port() + rawTarget + "#frag")
+        .build();
+    try (ExactProxy exact = ExactProxy.create();
+         ProxyResponse response = new ForwardProxyFilter(exact).handle(asReceived)) {
+      assertEquals(200, response.status());
+    }
+    assertEquals("GET " + rawTarget + " HTTP/1.1", backend.takeRequest().requestLine());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"httpclient5", "jdk"})
+  void aFileBodyIsClosedWhenTheUpstreamCannotBeReached(String transport, @TempDir Path dir) throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      closedPort = socket.getLocalPort();
+    }
+    boolean[] closed = {false};
+    java.io.InputStream file = new java.io.ByteArrayInputStream(new byte[10]) {
+      @Override
+      public void close() {
+        closed[0] = true;
+      }
+    };
+    ProxyRequest upload = ProxyRequest.blank("http://127.0.0.1:" + closedPort + "/").toBuilder()
+        .method("PUT").body(Body.of(file, 10)).build();
+    try (ExactProxy proxy = ExactProxy.builder().transport(transport).build()) {
+      assertThrows(ProxyStatusException.class, () -> proxy.handle(upload));
+    }
+    assertTrue(closed[0], "the request body stream was left open");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"httpclient5", "jdk"})
   void headResponsesCarryNoBody(String transport) throws Exception {
     backend.handler((request, exchange) -> exchange.writeHead(200, "OK", "Content-Length", "10"));
     try (ExactProxy proxy = ExactProxy.builder().transport(transport).build();

@@ -440,9 +440,7 @@ public abstract class TransportContractKit {
 
   @Test
   public void stalledBodyFailsTheReaderAfterTheResponseTimeout() throws Exception {
-    if (!timesOutStalledBodies()) {
-      return;
-    }
+    assumeTrue(timesOutStalledBodies(), "this transport does not time out stalled bodies");
     CountDownLatch release = new CountDownLatch(1);
     backend.handler((request, exchange) -> {
       exchange.writeHead(200, "OK", "Content-Length", "10");
@@ -507,20 +505,9 @@ public abstract class TransportContractKit {
 
   @Test
   public void failingRequestBodyIsTheCallersErrorAndFreesTheConnection() throws Exception {
-    InputStream failing = new InputStream() {
-      private int sent;
-
-      @Override
-      public int read() throws IOException {
-        if (sent++ < 1000) {
-          return 'x';
-        }
-        throw new IOException("client went away");
-      }
-    };
     Transport transport = singleConnection();
     IOException e = assertThrows(IOException.class, () -> transport.send(
-        get("/upload").toBuilder().method("POST").body(Body.of(failing, 5000)).build()));
+        get("/upload").toBuilder().method("POST").body(Body.of(failingAfter(1000), 5000)).build()));
     assertFalse(e instanceof ProxyStatusException, "a client failure was reported as " + e.getMessage());
     assertEquals("client went away", e.getMessage());
     assertNull(backend.pollRequest(Duration.ofMillis(300)), "the upstream got a request whose body was cut short");
@@ -577,7 +564,70 @@ public abstract class TransportContractKit {
       ProxyStatusException e = assertThrows(ProxyStatusException.class,
           () -> transport().send(ProxyRequest.blank(tls.url("/"))));
       assertEquals(502, e.status());
-      assertTrue(e.reason().startsWith("TLS with upstream 127.0.0.1:"), e.reason());
+      assertEquals("TLS with upstream failed", e.reason());
+    }
+  }
+
+  @Test
+  public void aChunkedUploadThatFailsNeverReachesTheUpstreamAsComplete() throws Exception {
+    Transport transport = singleConnection();
+    IOException e = assertThrows(IOException.class, () -> transport.send(
+        get("/upload").toBuilder().method("POST").body(Body.of(failingAfter(1000), -1)).build()));
+    assertEquals("client went away", e.getMessage());
+    assertNull(backend.pollRequest(Duration.ofMillis(300)), "the upstream got a cut-short chunked body as complete");
+    assertStillServes(transport);
+  }
+
+  @Test
+  public void anUpstreamThatStopsReadingTheUploadIsGatewayTimeout() throws Exception {
+    try (ServerSocket deaf = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      Thread listener = new Thread(() -> {
+        try (Socket peer = deaf.accept()) {
+          peer.setReceiveBufferSize(4096);
+          Thread.sleep(15_000);
+        } catch (IOException | InterruptedException ignored) {
+          // test over
+        }
+      });
+      listener.setDaemon(true);
+      listener.start();
+      long size = 256L << 20;
+      ProxyRequest upload = ProxyRequest.blank("http://127.0.0.1:" + deaf.getLocalPort() + "/deaf").toBuilder()
+          .method("PUT").body(Body.of(new PatternStream(size), size)).build();
+      Transport transport = transport(TransportProvider.RESPONSE_TIMEOUT, "500ms");
+      ProxyStatusException e = assertTimeoutPreemptively(Duration.ofSeconds(10),
+          () -> assertThrows(ProxyStatusException.class, () -> transport.send(upload)));
+      assertEquals(504, e.status());
+      listener.interrupt();
+    }
+  }
+
+  @Test
+  public void aResponseWithTransferEncodingAndContentLengthIsNeverFramedByTheLength() throws Exception {
+    backend.handler((request, exchange) -> {
+      exchange.writeHead(200, "OK", "Transfer-Encoding", "chunked", "Content-Length", "100");
+      exchange.writeChunk("ten bytes!");
+      exchange.endChunks();
+    });
+    try (ProxyResponse response = transport().send(get("/both"))) {
+      assertEquals(-1, response.body().length());
+      assertEquals("ten bytes!", new String(readAll(response), StandardCharsets.UTF_8));
+    } catch (ProxyStatusException refused) {
+      assertEquals(502, refused.status());
+    }
+  }
+
+  @Test
+  public void anIdempotentRequestOnAConnectionTheUpstreamClosedSucceeds() throws Exception {
+    backend.handler((request, exchange) -> {
+      exchange.respond(200, "once per connection");
+      exchange.closeConnection();
+    });
+    Transport transport = transport();
+    for (int i = 0; i < 3; i++) {
+      try (ProxyResponse response = transport.send(get("/stale" + i))) {
+        assertEquals("once per connection", new String(readAll(response), StandardCharsets.UTF_8));
+      }
     }
   }
 
@@ -595,6 +645,21 @@ public abstract class TransportContractKit {
     try (ProxyResponse response = transport.send(get("/after"))) {
       assertEquals("fine", new String(readAll(response), StandardCharsets.UTF_8));
     }
+  }
+
+  /** Returns a body stream that fails like a client going away after {@code bytes} bytes. */
+  private static InputStream failingAfter(int bytes) {
+    return new InputStream() {
+      private int sent;
+
+      @Override
+      public int read() throws IOException {
+        if (sent++ < bytes) {
+          return 'x';
+        }
+        throw new IOException("client went away");
+      }
+    };
   }
 
   private List<RecordedRequest> drain(int count) throws InterruptedException {
@@ -620,9 +685,17 @@ public abstract class TransportContractKit {
       } catch (SocketTimeoutException full) {
         socket.close();
         return fillers;
+      } catch (IOException refused) {
+        socket.close();
+        break;
       }
     }
-    throw new IllegalStateException("the accept queue never filled up");
+    for (Socket filler : fillers) {
+      filler.close();
+    }
+    // only where a full accept queue drops connection attempts (Linux) does a connect hang
+    assumeTrue(false, "this platform refuses connections to a full accept queue instead of dropping them");
+    return fillers;
   }
 
   private static byte[] readAll(ProxyResponse response) throws IOException {

@@ -67,7 +67,9 @@ final class UndertowHost implements HttpHandler {
       serve(exchange);
     } catch (ProxyStatusException e) {
       if (e.status() >= 500) {
-        log.info("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.reason());
+        // the reason the client sees is generic; the cause says which upstream and why
+        log.info("{} {}: {} {}{}", exchange.getRequestMethod(), exchange.getRequestURI(), e.status(), e.reason(),
+            e.getCause() == null ? "" : " (" + e.getCause() + ")");
       }
       answerError(exchange, e.status(), e.reason(), e.headers());
     } catch (RequestTooBigException e) {

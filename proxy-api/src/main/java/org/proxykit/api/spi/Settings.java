@@ -192,6 +192,9 @@ public final class Settings {
       return fallback;
     }
     if (value instanceof Duration) {
+      if (((Duration) value).isNegative()) {
+        throw bad(key, "duration must not be negative", value);
+      }
       return (Duration) value;
     }
     if (value instanceof String) {

@@ -64,6 +64,12 @@ class SettingsTest {
   }
 
   @Test
+  void negativeDurationObjectsAreRefused() {
+    Settings negative = Settings.of("t", Map.of("timeout", Duration.ofSeconds(-1)));
+    assertMessage("t.timeout: duration must not be negative, got PT-1S", () -> negative.duration("timeout", null));
+  }
+
+  @Test
   void unknownKeysAreRefusedListingTheKnownOnes() {
     Settings transport = Settings.of("transport", Map.of("connectTimout", "1s"));
     assertMessage("transport.connectTimout: unknown key (known: connectTimeout, responseTimeout)",
