@@ -259,7 +259,7 @@ public final class Keys {
       try {
         load();
       } catch (IOException e) {
-        throw new IllegalArgumentException(file + ": cannot read the shared secret: " + e.getMessage());
+        throw new IllegalArgumentException(file + ": cannot read the shared secret: " + e);
       }
     }
 

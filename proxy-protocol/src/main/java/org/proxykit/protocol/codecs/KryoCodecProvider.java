@@ -75,7 +75,7 @@ public final class KryoCodecProvider implements HeaderCodecProvider {
         try (Output output = new Output(256, maxBytes)) {
           kryo.writeClassAndObject(output, value);
           return output.toBytes();
-        } catch (KryoException e) {
+        } catch (KryoException | IllegalArgumentException e) {
           throw new IllegalArgumentException("cannot write with Kryo: " + firstLine(e));
         } finally {
           pool.free(kryo);
@@ -94,7 +94,7 @@ public final class KryoCodecProvider implements HeaderCodecProvider {
             throw new IllegalArgumentException("null is not an attribute value");
           }
           return value;
-        } catch (KryoException e) {
+        } catch (KryoException | IllegalArgumentException e) {
           throw new IllegalArgumentException("cannot read Kryo value: " + firstLine(e));
         } finally {
           pool.free(kryo);
