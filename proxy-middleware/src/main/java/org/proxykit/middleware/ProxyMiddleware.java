@@ -146,7 +146,7 @@ public final class ProxyMiddleware implements ProxyHandler {
     }
     Map<String, String> nearest = forwarded.isEmpty() ? Map.of() : forwarded.get(forwarded.size() - 1);
 
-    ProxyRequest.Builder restored = request.toBuilder();
+    ProxyRequest.Builder restored = request.toBuilder().headers(withoutProxyHeaders(headers));
     String newScheme = first(headers.first(ProxyHeaders.OVERRIDE_SCHEME), headers.first(ProxyHeaders.FORWARDED_SCHEME),
         rightmost(headers.first(ProxyHeaders.FORWARDED_PROTO)), nearest.get("proto"));
     String effectiveScheme = request.scheme();
@@ -227,7 +227,6 @@ public final class ProxyMiddleware implements ProxyHandler {
     }
 
     AttributeHeaders.decode(headers, codecs, true).forEach(restored::attribute);
-    restored.headers(withoutProxyHeaders(headers));
     restored.attribute(ORIGINAL_ATTRIBUTE, original(request));
     return restored;
   }
