@@ -259,7 +259,8 @@ public final class ProxyMiddleware implements ProxyHandler {
         break;
       }
     }
-    if (client != null && !client.equals(request.remoteAddr())) {
+    if (client != null) {
+      // the peer's port says nothing about the client's
       restored.remoteAddr(client).remotePort(-1);
     }
   }

@@ -12,12 +12,12 @@ import org.proxykit.api.ProxyResponse;
 import org.proxykit.api.spi.Settings;
 import org.proxykit.exact.ExactProxy;
 
-/** The handler types proxykit brings: {@code echo}, {@code exact} and {@code forward}. */
+/** The handler types proxykit brings: {@code echo}, {@code exact}, {@code forward}, and those of {@link ProtocolFactories}. */
 final class BuiltInFactories {
   private BuiltInFactories() {}
 
   static List<HandlerFactory> all() {
-    return List.of(new Echo(), new Exact(), new Forward());
+    return List.of(new Echo(), new Exact(), new Forward(), new ProtocolFactories.App(), new ProtocolFactories.Middleware());
   }
 
   /** {@code {type: echo}}. */

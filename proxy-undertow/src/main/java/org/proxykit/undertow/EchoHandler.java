@@ -16,8 +16,9 @@ import org.proxykit.api.ProxyResponse;
  * the request as it arrived, the tool to see what a proxy chain delivered:
  * {@code {"method","scheme","serverName","serverPort","scriptName","pathInfo","queryString",
  * "remoteAddr","remotePort","headers":{name:[values]},"attributes":{...},"bodyLength"}}.
- * It reads the whole body and counts it, without keeping it. Attribute values that are not
- * strings, numbers or booleans are shown as their {@code toString()}.
+ * It reads the whole body and counts it, without keeping it. Attribute values that are
+ * maps, collections, strings, numbers or booleans are shown as JSON, others as their
+ * {@code toString()}.
  *
  * @since 0.1
  */
@@ -45,17 +46,31 @@ public final class EchoHandler implements ProxyHandler {
     ObjectNode attributes = echo.putObject("attributes");
     for (Map.Entry<String, Object> attribute : request.attributes().entrySet()) {
       Object value = attribute.getValue();
-      if (value instanceof Number || value instanceof Boolean || value instanceof String) {
-        attributes.set(attribute.getKey(), JSON.valueToTree(value));
-      } else {
-        attributes.put(attribute.getKey(), String.valueOf(value));
-      }
+      attributes.set(attribute.getKey(), toJson(value));
     }
     echo.put("bodyLength", bodyLength);
     return ProxyResponse.builder()
         .header("Content-Type", "application/json")
         .body(Body.of(JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(echo)))
         .build();
+  }
+
+  /** Returns plain values, maps and collections as JSON, anything else as its {@code toString()}. */
+  private static com.fasterxml.jackson.databind.JsonNode toJson(Object value) {
+    if (value instanceof Map) {
+      ObjectNode object = JSON.createObjectNode();
+      ((Map<?, ?>) value).forEach((key, item) -> object.set(String.valueOf(key), toJson(item)));
+      return object;
+    }
+    if (value instanceof java.util.Collection) {
+      com.fasterxml.jackson.databind.node.ArrayNode array = JSON.createArrayNode();
+      ((java.util.Collection<?>) value).forEach(item -> array.add(toJson(item)));
+      return array;
+    }
+    if (value == null || value instanceof Number || value instanceof Boolean || value instanceof String) {
+      return JSON.valueToTree(value);
+    }
+    return JSON.getNodeFactory().textNode(String.valueOf(value));
   }
 
   @Override

@@ -18,6 +18,9 @@ public interface HandlerContext {
    */
   ProxyHandler create(Settings handler);
 
+  /** Returns {@code name}, a file named in the configuration, resolved against the config file's folder. */
+  java.nio.file.Path file(String name);
+
   /** Closes {@code resource} when the server stops, after in-flight requests have drained; returns it. */
   <T extends AutoCloseable> T closeOnStop(T resource);
 }

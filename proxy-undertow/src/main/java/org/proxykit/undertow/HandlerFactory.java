@@ -12,7 +12,7 @@ import org.proxykit.api.spi.Settings;
  * adds a type; an embedding application may also contribute factories with a Guice
  * {@code Multibinder<HandlerFactory>}. If two factories share a type, the higher priority wins.
  *
- * <p>Built in: {@code echo}, {@code exact}, {@code forward}.
+ * <p>Built in: {@code echo}, {@code exact}, {@code forward}, {@code app}, {@code middleware}.
  *
  * @since 0.1
  */

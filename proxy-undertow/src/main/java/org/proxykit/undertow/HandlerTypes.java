@@ -16,8 +16,10 @@ import org.proxykit.api.spi.Settings;
 final class HandlerTypes implements HandlerContext {
   private final Map<String, HandlerFactory> byType = new TreeMap<>();
   private final List<AutoCloseable> resources = new ArrayList<>();
+  private final java.nio.file.Path folder;
 
-  HandlerTypes(Collection<? extends HandlerFactory> factories) {
+  HandlerTypes(Collection<? extends HandlerFactory> factories, java.nio.file.Path folder) {
+    this.folder = folder;
     for (HandlerFactory factory : factories) {
       HandlerFactory other = byType.get(factory.name());
       if (other == null || factory.priority() > other.priority()) {
@@ -45,6 +47,11 @@ final class HandlerTypes implements HandlerContext {
       resources.add((AutoCloseable) created);
     }
     return created;
+  }
+
+  @Override
+  public java.nio.file.Path file(String name) {
+    return folder.resolve(name);
   }
 
   @Override

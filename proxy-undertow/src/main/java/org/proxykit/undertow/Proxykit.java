@@ -99,10 +99,10 @@ public final class Proxykit {
 
     @Provides
     @Singleton
-    HandlerTypes handlerTypes(Set<HandlerFactory> contributed) {
+    HandlerTypes handlerTypes(Set<HandlerFactory> contributed, ProxykitConfig config) {
       List<HandlerFactory> all = new ArrayList<>(contributed);
       all.addAll(ProviderRegistry.load(HandlerFactory.class, Proxykit.class.getClassLoader()).providers());
-      return new HandlerTypes(all);
+      return new HandlerTypes(all, config.folder());
     }
   }
 

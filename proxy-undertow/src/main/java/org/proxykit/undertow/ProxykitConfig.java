@@ -48,10 +48,11 @@ import org.proxykit.api.spi.Settings;
  * @param shutdownGrace how long a stop waits for in-flight requests
  * @param accessLog {@code stdout}, {@code off}, or a file to append to
  * @param mounts path prefixes and the handler of each
+ * @param folder where relative file names in handler settings are found: the config file's folder
  * @since 0.1
  */
 public record ProxykitConfig(String source, List<Listener> listeners, boolean http2, @Nullable Tls tls, Limits limits,
-    int workerThreads, Duration shutdownGrace, String accessLog, List<Mount> mounts) {
+    int workerThreads, Duration shutdownGrace, String accessLog, List<Mount> mounts, Path folder) {
 
   private static final Set<String> TOP_KEYS = Set.of("server", "mounts");
   private static final Set<String> SERVER_KEYS =
@@ -111,6 +112,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(shutdownGrace, "shutdownGrace");
     Objects.requireNonNull(accessLog, "accessLog");
+    Objects.requireNonNull(folder, "folder");
     if (listeners.isEmpty()) {
       throw new ConfigException(source + ": server.listen: at least one HOST:PORT is needed");
     }
@@ -122,22 +124,22 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
    */
   public static ProxykitConfig quick(Listener listener, Map<String, ?> rootHandler) {
     return new ProxykitConfig("command line", List.of(listener), true, null, Limits.DEFAULTS, 200,
-        Duration.ofSeconds(30), "stdout", List.of(new Mount("/", Settings.of("handler", rootHandler))));
+        Duration.ofSeconds(30), "stdout", List.of(new Mount("/", Settings.of("handler", rootHandler))), Path.of(""));
   }
 
   /** Returns a copy with {@code mounts} in place of these. */
   public ProxykitConfig withMounts(List<Mount> mounts) {
-    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts);
+    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts, folder);
   }
 
   /** Returns a copy with {@code listeners} in place of these. */
   public ProxykitConfig withListeners(List<Listener> listeners) {
-    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts);
+    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts, folder);
   }
 
   /** Returns a copy with {@code accessLog} in place of this. */
   public ProxykitConfig withAccessLog(String accessLog) {
-    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts);
+    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts, folder);
   }
 
   /**
@@ -254,7 +256,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
       mounts.add(new Mount(path, mount.nested("handler")));
     }
 
-    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts);
+    return new ProxykitConfig(source, listeners, http2, tls, limits, workerThreads, shutdownGrace, accessLog, mounts, folder);
   }
 
   /**

@@ -91,8 +91,8 @@ class ConfigTest {
 
   @ParameterizedTest(name = "{1}")
   @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-      "\"{ port: 1 }\"                              | t.yaml: mounts[0].handler.type: missing (known: echo, exact, forward, test-failing)",
-      "\"{ type: ech }\"                            | t.yaml: mounts[0].handler.type: unknown handler type 'ech' (known: echo, exact, forward, test-failing)",
+      "\"{ port: 1 }\"                              | t.yaml: mounts[0].handler.type: missing (known: app, echo, exact, forward, middleware, test-failing)",
+      "\"{ type: ech }\"                            | t.yaml: mounts[0].handler.type: unknown handler type 'ech' (known: app, echo, exact, forward, middleware, test-failing)",
       "\"{ type: echo, x: 1 }\"                     | t.yaml: mounts[0].handler.x: unknown key (known: )",
       "\"{ type: exact, transport: netty }\"        | t.yaml: mounts[0].handler.transport: no TransportProvider named 'netty'; available: httpclient5, jdk",
       "\"{ type: exact, conectTimeout: 1s }\"       | t.yaml: mounts[0].handler.conectTimeout: unknown key (known: connectTimeout, idleTimeout, maxConnections, maxConnectionsPerRoute, poolWaitTimeout, responseTimeout, sslContext, trustStore, trustStorePassword)",

@@ -1,5 +1,7 @@
 package org.proxykit.undertow.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +18,9 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code proxykit demo}: the embedded default. With no files and no setup it starts, on
- * 127.0.0.1, an echo backend, a front server with echo and an exact proxy in front of the
- * backend, and a forward proxy, then prints the curl commands to try.
+ * 127.0.0.1, an echo backend, a middleware server with echo behind it, a front server with
+ * echo, an exact proxy in front of the backend and a signed ProxyApp in front of the
+ * middleware, and a forward proxy, then prints the curl commands to try.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Starts a working example on 127.0.0.1 and prints the curl commands to try; Ctrl-C stops it.")
@@ -42,9 +45,20 @@ final class DemoCommand implements Callable<Integer> {
     try {
       ProxykitServer backend = start(servers, 0, "off", List.of(mount("/", Map.of("type", "echo"))));
       int backendPort = backend.urls().get(0).getPort();
+      Path secret = secretFile();
+      ProxykitServer middleware = start(servers, 0, "off", List.of(mount("/", Map.of("type", "middleware",
+          "trust", Map.of("hmacSecretFile", secret.toString()), "next", Map.of("type", "echo")))));
+      int middlewarePort = middleware.urls().get(0).getPort();
       ProxykitServer front = start(servers, port, "stdout", List.of(
           mount("/echo", Map.of("type", "echo")),
-          mount("/exact", Map.of("type", "exact", "upstream", "http://127.0.0.1:" + backendPort))));
+          mount("/exact", Map.of("type", "exact", "upstream", "http://127.0.0.1:" + backendPort)),
+          mount("/signed", Map.of("type", "app",
+              "href", "http://127.0.0.1:" + middlewarePort + "/base?from=app",
+              "signing", Map.of("hmacSecretFile", secret.toString()),
+              "keys", Map.of("str", List.of("REMOTE_USER"), "unicode", List.of("greeting"), "json", List.of("roles"),
+                  "kryo", List.of("visits")),
+              "attributes", Map.of("REMOTE_USER", "demo-user", "greeting", "gr\u00fc\u00dfe, \u4e16\u754c",
+                  "roles", List.of("admin", "dev"), "visits", 42)))));
       int frontPort = front.urls().get(0).getPort();
       ProxykitServer forward = start(servers, forwardPort, "stdout",
           List.of(mount("/", Map.of("type", "forward", "connectPorts", List.of(443, frontPort)))));
@@ -58,6 +72,9 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("  curl -s '" + site + "/exact/hello?x=1'");
       System.out.println("  # forward proxy, as a browser would use it");
       System.out.println("  curl -s -x " + proxy + " '" + site + "/echo/via-forward-proxy'");
+      System.out.println("  # signed ProxyApp -> ProxyMiddleware (port " + middlewarePort + ") -> echo: the original Host,");
+      System.out.println("  # scheme, client address, script name and one attribute of each kind, restored");
+      System.out.println("  curl -s '" + site + "/signed/hello?x=1'");
       System.out.println("  # CONNECT tunnel through the forward proxy (allowed ports: 443 and " + frontPort + ")");
       System.out.println("  curl -s -p -x " + proxy + " '" + site + "/echo/via-tunnel'");
       System.out.println();
@@ -70,10 +87,22 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** A fresh shared secret for the demo's app and middleware, deleted when the demo exits. */
+  private static Path secretFile() throws java.io.IOException {
+    Path dir = Files.createTempDirectory("proxykit-demo");
+    Path secret = dir.resolve("secret.key");
+    byte[] bytes = new byte[48];
+    new java.security.SecureRandom().nextBytes(bytes);
+    Files.writeString(secret, java.util.Base64.getEncoder().encodeToString(bytes));
+    secret.toFile().deleteOnExit();
+    dir.toFile().deleteOnExit();
+    return secret;
+  }
+
   private static ProxykitServer start(List<ProxykitServer> servers, int port, String accessLog,
       List<ProxykitConfig.Mount> mounts) {
     ProxykitConfig config = new ProxykitConfig("demo", List.of(new ProxykitConfig.Listener("127.0.0.1", port)), true,
-        null, ProxykitConfig.Limits.DEFAULTS, 64, Duration.ofSeconds(5), accessLog, mounts);
+        null, ProxykitConfig.Limits.DEFAULTS, 64, Duration.ofSeconds(5), accessLog, mounts, java.nio.file.Path.of(""));
     ProxykitServer server = Proxykit.server(config);
     servers.add(server);
     try {

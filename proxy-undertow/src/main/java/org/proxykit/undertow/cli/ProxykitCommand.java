@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "proxykit", mixinStandardHelpOptions = true, versionProvider = ProxykitCommand.Version.class,
     description = "HTTP proxying toolkit and server: exact proxy, forward proxy, reverse proxy with signed headers.",
-    subcommands = {ServeCommand.class, CheckCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ServeCommand.class, CheckCommand.class, DemoCommand.class, KeygenCommand.class,
+        CommandLine.HelpCommand.class})
 public final class ProxykitCommand implements Runnable {
   /** Exit status for a bad command line or configuration. */
   static final int USAGE = 2;

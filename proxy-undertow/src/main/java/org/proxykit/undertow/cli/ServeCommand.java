@@ -47,7 +47,7 @@ final class ServeCommand implements Callable<Integer> {
 
   /** The handler of a quick form. */
   static final class QuickHandler {
-    @Option(names = "--href", paramLabel = "URL", description = "proxy every request to this server (scheme://host:port)")
+    @Option(names = "--href", paramLabel = "URL", description = "reverse proxy to this base URL with ProxyApp (X-Forwarded-* and X-Traversal-* headers, unsigned)")
     String href;
 
     @Option(names = "--forward", description = "be a forward proxy (HTTP proxy for browsers and curl -x)")
@@ -92,8 +92,8 @@ final class ServeCommand implements Callable<Integer> {
     if (source.quick.handler.forward) {
       handler.put("type", "forward");
     } else {
-      handler.put("type", "exact");
-      handler.put("upstream", source.quick.handler.href);
+      handler.put("type", "app");
+      handler.put("href", source.quick.handler.href);
     }
     return ProxykitConfig.quick(listener, handler);
   }
