@@ -258,8 +258,10 @@ public final class Keys {
       this.file = Objects.requireNonNull(file, "file");
       try {
         load();
+      } catch (java.nio.file.NoSuchFileException e) {
+        throw new IllegalArgumentException(file + ": cannot read the shared secret: no such file");
       } catch (IOException e) {
-        throw new IllegalArgumentException(file + ": cannot read the shared secret: " + e);
+        throw new IllegalArgumentException(file + ": cannot read the shared secret: " + e.getMessage());
       }
     }
 

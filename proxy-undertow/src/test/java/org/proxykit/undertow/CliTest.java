@@ -57,6 +57,34 @@ class CliTest {
   }
 
   @Test
+  void keygenWritesOwnerOnlySecretsAndNeverOverwrites(@TempDir Path dir) throws Exception {
+    Path secret = dir.resolve("secret.key");
+    assertEquals(0, run("keygen", "--hmac", secret.toString()), err.toString());
+    assertTrue(out.toString().matches("wrote " + java.util.regex.Pattern.quote(secret.toString())
+        + " \\(key id hmac-[0-9a-f]{16}\\)\n"), out.toString());
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(secret)));
+    assertEquals(89, Files.size(secret), "64 random bytes as base64, and a line break");
+    String first = Files.readString(secret);
+    assertEquals(2, run("keygen", "--hmac", secret.toString()));
+    assertTrue(err.toString().endsWith(secret + ": exists already; proxykit keygen never overwrites a key\n"), err.toString());
+    assertEquals(first, Files.readString(secret));
+
+    assertEquals(0, run("keygen", "--ed25519", dir.resolve("app").toString()), err.toString());
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(dir.resolve("app.key"))));
+    assertTrue(Files.readString(dir.resolve("app.pub")).startsWith("-----BEGIN PUBLIC KEY-----"));
+  }
+
+  @Test
+  void hrefQuickFormUsesTheApp(@TempDir Path dir) throws Exception {
+    Path file = Files.writeString(dir.resolve("app.yaml"), "server: { listen: 127.0.0.1:8080 }\n"
+        + "mounts: [ { path: /, handler: { type: app, href: 'http://127.0.0.1:9000/base' } } ]\n");
+    assertEquals(0, run("check", file.toString()), err.toString());
+    assertTrue(out.toString().contains("mount / -> ProxyApp(http://127.0.0.1:9000/base) -> ExactProxy(httpclient5)"),
+        out.toString());
+  }
+
+  @Test
   void versionAndHelp() {
     assertEquals(0, run("--version"));
     assertTrue(out.toString().startsWith("proxykit "), out.toString());
