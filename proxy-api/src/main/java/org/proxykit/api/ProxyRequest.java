@@ -224,14 +224,19 @@ public final class ProxyRequest {
    * scheme, the Host header (else serverName and a non-default port), {@link #requestTarget()}.
    */
   public String url() {
+    return scheme + "://" + host() + requestTarget();
+  }
+
+  /**
+   * Returns the host the client asked for: the Host header, else serverName (bracketed if
+   * IPv6) with {@code :serverPort} unless it is the scheme's default.
+   */
+  public String host() {
     String host = headers.first("Host");
-    if (host == null || host.isEmpty()) {
-      host = serverName.indexOf(':') >= 0 ? '[' + serverName + ']' : serverName;
-      if (serverPort != defaultPort(scheme)) {
-        host = host + ':' + serverPort;
-      }
+    if (host != null && !host.isEmpty()) {
+      return host;
     }
-    return scheme + "://" + host + requestTarget();
+    return new HostAndPort(serverName, serverPort, serverPort != defaultPort(scheme)).toString();
   }
 
   /** Returns the request line and where it goes, such as {@code GET http://a/b (server a:80)}; no headers, no body. */

@@ -89,7 +89,7 @@ public final class ProxyApp implements ProxyHandler, Closeable {
 
   @Override
   public ProxyResponse handle(ProxyRequest request) throws IOException {
-    String originalHost = originalHost(request);
+    String originalHost = request.host();
     HttpHeaders.Builder headers = request.headers().toBuilder();
     for (String name : request.headers().names()) {
       String lower = name.toLowerCase(Locale.ROOT);
@@ -149,16 +149,6 @@ public final class ProxyApp implements ProxyHandler, Closeable {
     }
     ProxyResponse response = exact.handle(outbound);
     return rewriteRedirects ? rewrite(response, request, originalHost) : response;
-  }
-
-  private static String originalHost(ProxyRequest request) {
-    String host = request.header("Host");
-    if (host != null && !host.isEmpty()) {
-      return host;
-    }
-    String name = request.serverName().indexOf(':') >= 0 ? "[" + request.serverName() + "]" : request.serverName();
-    boolean defaultPort = request.serverPort() == (request.scheme().equals("https") ? 443 : 80);
-    return defaultPort ? name : name + ":" + request.serverPort();
   }
 
   /** Turns Location and Set-Cookie Path/Domain that point into the href back into the client's view. */

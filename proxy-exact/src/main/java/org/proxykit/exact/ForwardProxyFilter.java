@@ -2,6 +2,7 @@ package org.proxykit.exact;
 
 import java.io.IOException;
 import java.util.Objects;
+import org.proxykit.api.HostAndPort;
 import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyResponse;
@@ -108,22 +109,13 @@ public final class ForwardProxyFilter implements ProxyHandler {
       if (authority.isEmpty() || authority.indexOf('@') >= 0) {
         throw ProxyStatusException.badRequest("bad proxy request target: it needs host[:port] and no user info");
       }
-      int close = authority.lastIndexOf(']');
-      int portColon = authority.lastIndexOf(':');
-      String host = authority;
-      int port = scheme.equals("https") ? 443 : 80;
-      if (portColon > close) {
-        host = authority.substring(0, portColon);
-        try {
-          port = Integer.parseInt(authority.substring(portColon + 1));
-        } catch (NumberFormatException e) {
-          throw ProxyStatusException.badRequest("bad proxy request target: bad port in '" + authority + "'");
-        }
+      HostAndPort hostAndPort;
+      try {
+        hostAndPort = HostAndPort.parse(authority, scheme.equals("https") ? 443 : 80);
+      } catch (IllegalArgumentException e) {
+        throw ProxyStatusException.badRequest("bad proxy request target: " + e.getMessage());
       }
-      if (host.startsWith("[") && host.endsWith("]")) {
-        host = host.substring(1, host.length() - 1);
-      }
-      return new Target(scheme, authority, host, port, path, query);
+      return new Target(scheme, authority, hostAndPort.host(), hostAndPort.port(), path, query);
     }
   }
 

@@ -114,7 +114,7 @@ final class HttpClient5Transport implements Transport {
       response = client.executeOpen(target, outbound, null);
     } catch (IOException | RuntimeException e) {
       if (body != null) {
-        closeQuietly(body);
+        Upstream.closeQuietly(body);
         if (body.failure() != null) {
           throw body.failure();
         }
@@ -135,15 +135,7 @@ final class HttpClient5Transport implements Transport {
    */
   private static void abort(HttpUriRequestBase outbound, ClassicHttpResponse response) {
     outbound.cancel();
-    closeQuietly(response);
-  }
-
-  private static void closeQuietly(java.io.Closeable closeable) {
-    try {
-      closeable.close();
-    } catch (IOException ignored) {
-      // the request failed already; that failure is the one to report
-    }
+    Upstream.closeQuietly(response);
   }
 
   private ProxyResponse toProxyResponse(ClassicHttpResponse response, HttpUriRequestBase outbound)

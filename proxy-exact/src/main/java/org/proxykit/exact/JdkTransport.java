@@ -125,7 +125,7 @@ final class JdkTransport implements Transport {
     } catch (IOException | RuntimeException e) {
       permit.release();
       if (body != null) {
-        closeQuietly(body);
+        Upstream.closeQuietly(body);
         if (body.failure() != null) {
           throw body.failure();
         }
@@ -188,7 +188,7 @@ final class JdkTransport implements Transport {
         }
       });
     } catch (IllegalArgumentException | ProxyStatusException e) {
-      closeQuietly(body);
+      Upstream.closeQuietly(body);
       permit.release();
       throw e instanceof ProxyStatusException ? (ProxyStatusException) e : Upstream.invalidAnswer(e);
     }
@@ -208,14 +208,6 @@ final class JdkTransport implements Transport {
       }
     });
     return ProxyResponse.builder().status(response.statusCode()).headers(headers.build()).body(responseBody).build();
-  }
-
-  private static void closeQuietly(java.io.Closeable closeable) {
-    try {
-      closeable.close();
-    } catch (IOException ignored) {
-      // the request failed already; that failure is the one to report
-    }
   }
 
   private static boolean isDefaultAuthority(String host, ProxyRequest request) {

@@ -108,6 +108,15 @@ final class Upstream {
     return IDEMPOTENT.contains(method);
   }
 
+  /** Closes {@code closeable}, ignoring a failure: the request failed already, and that failure is the one to report. */
+  static void closeQuietly(java.io.Closeable closeable) {
+    try {
+      closeable.close();
+    } catch (IOException ignored) {
+      // see above
+    }
+  }
+
   /** Returns {@code serverName:serverPort}, the name bracketed if it is an IPv6 address. */
   static String authority(ProxyRequest request) {
     String host = request.serverName().indexOf(':') >= 0 ? '[' + request.serverName() + ']' : request.serverName();

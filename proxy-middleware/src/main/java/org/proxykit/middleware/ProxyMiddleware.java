@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.proxykit.api.HostAndPort;
 import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyHandler;
@@ -161,11 +162,12 @@ public final class ProxyMiddleware implements ProxyHandler {
         rightmost(headers.first(ProxyHeaders.FORWARDED_HOST)), nearest.get("host"));
     String forwardedPort = rightmost(headers.first(ProxyHeaders.FORWARDED_PORT));
     if (newHost != null) {
-      HostPort parsed = HostPort.parse(newHost.strip(), effectiveScheme);
-      if (forwardedPort != null && !parsed.explicitPort && headers.first(ProxyHeaders.OVERRIDE_HOST) == null) {
-        parsed = parsed.withPort(parsePort(forwardedPort), effectiveScheme);
+      HostAndPort parsed = hostAndPort(newHost.strip(), effectiveScheme);
+      if (forwardedPort != null && !parsed.explicitPort() && headers.first(ProxyHeaders.OVERRIDE_HOST) == null) {
+        int port = parsePort(forwardedPort);
+        parsed = new HostAndPort(parsed.host(), port, port != defaultPort(effectiveScheme));
       }
-      restored.setHeader("Host", parsed.text).serverName(parsed.name).serverPort(parsed.port);
+      restored.setHeader("Host", parsed.toString()).serverName(parsed.host()).serverPort(parsed.port());
     } else if (newScheme != null) {
       restored.serverPort(0);
     }
@@ -280,14 +282,13 @@ public final class ProxyMiddleware implements ProxyHandler {
       request.scheme(scheme);
     }
     if (host != null) {
-      HostPort parsed = HostPort.parse(host, scheme != null ? scheme : current.scheme());
-      request.setHeader("Host", parsed.text).serverName(parsed.name).serverPort(parsed.port);
+      HostAndPort parsed = hostAndPort(host, scheme != null ? scheme : current.scheme());
+      request.setHeader("Host", parsed.toString()).serverName(parsed.host()).serverPort(parsed.port());
     }
     if (domain != null || port != null) {
       int actualPort = port != null ? port : current.serverPort();
       String name = domain != null ? domain : current.serverName();
-      String bracketed = name.indexOf(':') >= 0 ? "[" + name + "]" : name;
-      request.setHeader("Host", bracketed + ":" + actualPort).serverName(name).serverPort(actualPort);
+      request.setHeader("Host", new HostAndPort(name, actualPort, true).toString()).serverName(name).serverPort(actualPort);
     }
     return request;
   }
@@ -358,6 +359,22 @@ public final class ProxyMiddleware implements ProxyHandler {
     throw ProxyStatusException.badRequest("forwarded port must be 1-65535, got '" + text + "'");
   }
 
+  private static HostAndPort hostAndPort(String text, String scheme) throws ProxyStatusException {
+    try {
+      HostAndPort parsed = HostAndPort.parse(text, defaultPort(scheme));
+      if (parsed.port() > 0) {
+        return parsed;
+      }
+    } catch (IllegalArgumentException e) {
+      // reported below
+    }
+    throw ProxyStatusException.badRequest("forwarded host is not a host[:port]: '" + text + "'");
+  }
+
+  private static int defaultPort(String scheme) {
+    return scheme.equals("https") ? 443 : 80;
+  }
+
   static boolean startsWithSegment(String path, String prefix) {
     return prefix.isEmpty() || path.equals(prefix) || path.startsWith(prefix) && path.charAt(prefix.length()) == '/';
   }
@@ -374,46 +391,6 @@ public final class ProxyMiddleware implements ProxyHandler {
       }
     }
     return text.append(") -> ").append(next).toString();
-  }
-
-  /** A Host value read into name and port. */
-  private static final class HostPort {
-    final String text;
-    final String name;
-    final int port;
-    final boolean explicitPort;
-
-    private HostPort(String text, String name, int port, boolean explicitPort) {
-      this.text = text;
-      this.name = name;
-      this.port = port;
-      this.explicitPort = explicitPort;
-    }
-
-    static HostPort parse(String text, String scheme) throws ProxyStatusException {
-      int close = text.lastIndexOf(']');
-      int colon = text.lastIndexOf(':');
-      String name = text;
-      int port = scheme.equals("https") ? 443 : 80;
-      boolean explicit = colon > close;
-      if (explicit) {
-        name = text.substring(0, colon);
-        port = parsePort(text.substring(colon + 1));
-      }
-      if (name.startsWith("[") && name.endsWith("]")) {
-        name = name.substring(1, name.length() - 1);
-      }
-      if (name.isEmpty() || !name.chars().allMatch(c -> c > 0x20 && c < 0x7f && "/?#@\\".indexOf(c) < 0)) {
-        throw ProxyStatusException.badRequest("forwarded host is not a host[:port]: '" + text + "'");
-      }
-      return new HostPort(text, name, port, explicit);
-    }
-
-    HostPort withPort(int port, String scheme) {
-      String bracketed = name.indexOf(':') >= 0 ? "[" + name + "]" : name;
-      boolean defaultPort = port == (scheme.equals("https") ? 443 : 80);
-      return new HostPort(defaultPort ? bracketed : bracketed + ":" + port, name, port, true);
-    }
   }
 
   /** Configures a {@link ProxyMiddleware}; {@link #build()} refuses contradictory settings. */

@@ -70,12 +70,6 @@ final class SignatureBase {
 
   /** The target authority: the Host header, else serverName[:port], lower case (RFC 9421 section 2.2.3). */
   static String authority(ProxyRequest request) {
-    String host = request.header("Host");
-    if (host == null || host.isEmpty()) {
-      String name = request.serverName().indexOf(':') >= 0 ? "[" + request.serverName() + "]" : request.serverName();
-      boolean defaultPort = request.serverPort() == (request.scheme().equals("https") ? 443 : 80);
-      host = defaultPort ? name : name + ":" + request.serverPort();
-    }
-    return host.toLowerCase(Locale.ROOT);
+    return request.host().toLowerCase(Locale.ROOT);
   }
 }

@@ -4,6 +4,7 @@ import io.undertow.server.HttpServerExchange;
 import io.undertow.util.Transfer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import org.proxykit.api.HostAndPort;
 import org.proxykit.api.ProxyStatusException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,20 +30,17 @@ final class ConnectTunnel {
 
   static void open(HttpServerExchange exchange, ForwardProxy proxy) throws ProxyStatusException {
     String target = exchange.getRequestURI();
-    int colon = target.lastIndexOf(':');
-    String host = colon > 0 ? target.substring(0, colon) : "";
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    int port;
+    HostAndPort parsed;
     try {
-      port = Integer.parseInt(target.substring(colon + 1));
-    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      parsed = HostAndPort.parse(target, 0);
+    } catch (IllegalArgumentException e) {
       throw ProxyStatusException.badRequest("CONNECT needs host:port, got '" + target + "'");
     }
-    if (host.isEmpty() || port < 1 || port > 65535) {
+    if (parsed.port() == 0) {
       throw ProxyStatusException.badRequest("CONNECT needs host:port, got '" + target + "'");
     }
+    String host = parsed.host();
+    int port = parsed.port();
     if (!proxy.allowsConnectTo(port)) {
       throw ProxyStatusException.forbidden("CONNECT to port " + port + " is not allowed");
     }

@@ -265,21 +265,15 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
    * @throws IllegalArgumentException naming {@code key} if the text is not an address
    */
   public static Listener listener(String key, String text) {
-    int colon = text.lastIndexOf(':');
-    String host = colon > 0 ? text.substring(0, colon) : "";
-    if (host.startsWith("[") && host.endsWith("]")) {
-      host = host.substring(1, host.length() - 1);
-    }
-    int port = -1;
     try {
-      port = Integer.parseInt(text.substring(colon + 1));
-    } catch (NumberFormatException | IndexOutOfBoundsException e) {
+      org.proxykit.api.HostAndPort parsed = org.proxykit.api.HostAndPort.parse(text, 0);
+      if (parsed.explicitPort()) {
+        return new Listener(parsed.host(), parsed.port());
+      }
+    } catch (IllegalArgumentException e) {
       // reported below
     }
-    if (colon <= 0 || host.isEmpty() || port < 0 || port > 65535) {
-      throw new IllegalArgumentException(key + ": expected HOST:PORT such as 127.0.0.1:8080, got '" + text + "'");
-    }
-    return new Listener(host, port);
+    throw new IllegalArgumentException(key + ": expected HOST:PORT such as 127.0.0.1:8080, got '" + text + "'");
   }
 
   private static String mountPath(Settings mount) {

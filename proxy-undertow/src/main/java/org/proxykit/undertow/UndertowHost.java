@@ -16,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import org.proxykit.api.Body;
+import org.proxykit.api.HostAndPort;
 import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyRequest;
@@ -170,22 +171,16 @@ final class UndertowHost implements HttpHandler {
       request.serverName(local.getAddress().getHostAddress()).serverPort(local.getPort());
       return;
     }
-    int close = host.lastIndexOf(']');
-    int colon = host.lastIndexOf(':');
-    String name = host;
-    int port = scheme.equals("https") ? 443 : 80;
-    if (colon > close) {
-      name = host.substring(0, colon);
-      try {
-        port = Integer.parseInt(host.substring(colon + 1));
-      } catch (NumberFormatException e) {
-        throw ProxyStatusException.badRequest("bad Host header");
-      }
-    }
-    if (name.isEmpty() || port < 1 || port > 65535) {
+    HostAndPort parsed;
+    try {
+      parsed = HostAndPort.parse(host, scheme.equals("https") ? 443 : 80);
+    } catch (IllegalArgumentException e) {
       throw ProxyStatusException.badRequest("bad Host header");
     }
-    request.serverName(name).serverPort(port);
+    if (parsed.port() == 0) {
+      throw ProxyStatusException.badRequest("bad Host header");
+    }
+    request.serverName(parsed.host()).serverPort(parsed.port());
   }
 
   private static Body body(HttpServerExchange exchange) {
