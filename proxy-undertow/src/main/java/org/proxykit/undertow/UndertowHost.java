@@ -67,10 +67,10 @@ final class UndertowHost implements HttpHandler {
       }
       serve(exchange);
     } catch (ProxyStatusException e) {
-      if (e.status() >= 500) {
-        // the reason the client sees is generic; the cause says which upstream and why
-        log.info("{} {}: {} {}{}", exchange.getRequestMethod(), exchange.getRequestURI(), e.status(), e.reason(),
-            e.getCause() == null ? "" : " (" + e.getCause() + ")");
+      if (e.status() >= 500 || e.status() == 401 || e.status() == 403) {
+        // refusals and failures are worth a line; the cause says which upstream and why
+        log.info("{} {} from {}: {} {}{}", exchange.getRequestMethod(), exchange.getRequestURI(),
+            exchange.getSourceAddress(), e.status(), e.reason(), e.getCause() == null ? "" : " (" + e.getCause() + ")");
       }
       answerError(exchange, e.status(), e.reason(), e.headers());
     } catch (RequestTooBigException e) {
