@@ -17,7 +17,8 @@ final class BuiltInFactories {
   private BuiltInFactories() {}
 
   static List<HandlerFactory> all() {
-    return List.of(new Echo(), new Exact(), new Forward(), new ProtocolFactories.App(), new ProtocolFactories.Middleware());
+    return List.of(new Echo(), new Exact(), new Forward(), new ProtocolFactories.App(), new ProtocolFactories.Middleware(),
+        new Spawn());
   }
 
   /** {@code {type: echo}}. */
@@ -91,6 +92,71 @@ final class BuiltInFactories {
       Duration connectTimeout = settings.duration("connectTimeout", Duration.ofSeconds(10));
       ExactProxy exact = exactProxy(settings.without("connectPorts"));
       return new ForwardProxy(exact, ports, connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout);
+    }
+  }
+
+  /**
+   * {@code {type: spawn, command: [argv] or "command line", cwd, env: {..}, cleanEnv, port,
+   * startTimeout, readinessPath, idleShutdown, stopTimeout, name, transport settings}}.
+   */
+  static final class Spawn implements HandlerFactory {
+    private static final Set<String> KEYS = Set.of("command", "cwd", "env", "cleanEnv", "port", "startTimeout",
+        "readinessPath", "idleShutdown", "stopTimeout", "name");
+
+    @Override
+    public String name() {
+      return "spawn";
+    }
+
+    @Override
+    public ProxyHandler create(Settings settings, HandlerContext context) {
+      Object raw = settings.get("command");
+      List<String> command;
+      try {
+        command = raw instanceof String ? CommandLineWords.split((String) raw) : settings.strings("command");
+      } catch (IllegalArgumentException e) {
+        throw e.getMessage().startsWith(settings.path()) ? e
+            : new IllegalArgumentException(settings.pathOf("command") + ": " + e.getMessage());
+      }
+      if (command.isEmpty()) {
+        throw new IllegalArgumentException(settings.pathOf("command") + ": missing (the program and its arguments)");
+      }
+      Settings transport = settings;
+      for (String key : KEYS) {
+        transport = transport.without(key);
+      }
+      org.proxykit.spawn.SpawningHandler.Builder spawn = org.proxykit.spawn.SpawningHandler.builder(command);
+      try {
+        if (settings.has("cwd")) {
+          spawn.cwd(context.file(settings.string("cwd", ".")));
+        }
+        Settings env = settings.nested("env");
+        java.util.Map<String, String> variables = new java.util.LinkedHashMap<>();
+        for (String key : env.keys()) {
+          variables.put(key, env.string(key, ""));
+        }
+        spawn.env(variables).cleanEnv(settings.bool("cleanEnv", false));
+        if (settings.has("port")) {
+          spawn.port(settings.integer("port", 0));
+        }
+        spawn.startTimeout(settings.duration("startTimeout", Duration.ofSeconds(30)));
+        spawn.stopTimeout(settings.duration("stopTimeout", Duration.ofSeconds(10)));
+        if (settings.has("idleShutdown")) {
+          spawn.idleShutdown(settings.duration("idleShutdown", null));
+        }
+        if (settings.has("readinessPath")) {
+          spawn.readinessPath(settings.string("readinessPath", "/"));
+        }
+        if (settings.has("name")) {
+          spawn.name(settings.string("name", "backend"));
+        }
+      } catch (IllegalArgumentException e) {
+        throw e.getMessage().startsWith(settings.path()) ? e
+            : new IllegalArgumentException(settings.path() + ": " + e.getMessage());
+      }
+      ExactProxy exact = exactProxy(transport);
+      context.closeOnStop(exact);
+      return spawn.exact(exact).build();
     }
   }
 

@@ -41,7 +41,7 @@ class CliTest {
         + "mounts: [ { path: /, handler: { type: ech } } ]\n");
     assertEquals(2, run("check", file.toString()));
     assertEquals("proxykit: " + file + ": mounts[0].handler.type: unknown handler type 'ech' (known: app, echo, exact, "
-        + "forward, middleware, test-failing)\n", err.toString());
+        + "forward, middleware, spawn, test-failing)\n", err.toString());
     assertEquals(2, run("serve", "--config", dir.resolve("missing.yaml").toString()));
     assertTrue(err.toString().endsWith("proxykit: " + dir.resolve("missing.yaml") + ": no such file\n"), err.toString());
   }

@@ -91,8 +91,8 @@ class ConfigTest {
 
   @ParameterizedTest(name = "{1}")
   @CsvSource(delimiter = '|', quoteCharacter = '"', value = {
-      "\"{ port: 1 }\"                              | t.yaml: mounts[0].handler.type: missing (known: app, echo, exact, forward, middleware, test-failing)",
-      "\"{ type: ech }\"                            | t.yaml: mounts[0].handler.type: unknown handler type 'ech' (known: app, echo, exact, forward, middleware, test-failing)",
+      "\"{ port: 1 }\"                              | t.yaml: mounts[0].handler.type: missing (known: app, echo, exact, forward, middleware, spawn, test-failing)",
+      "\"{ type: ech }\"                            | t.yaml: mounts[0].handler.type: unknown handler type 'ech' (known: app, echo, exact, forward, middleware, spawn, test-failing)",
       "\"{ type: echo, x: 1 }\"                     | t.yaml: mounts[0].handler.x: unknown key (known: )",
       "\"{ type: exact, transport: netty }\"        | t.yaml: mounts[0].handler.transport: no TransportProvider named 'netty'; available: httpclient5, jdk",
       "\"{ type: exact, conectTimeout: 1s }\"       | t.yaml: mounts[0].handler.conectTimeout: unknown key (known: connectTimeout, idleTimeout, maxConnections, maxConnectionsPerRoute, poolWaitTimeout, responseTimeout, sslContext, trustStore, trustStorePassword)",
@@ -112,7 +112,11 @@ class ConfigTest {
       "\"{ type: middleware, next: { type: echo }, prefix: /a, popPrefix: /b }\" | t.yaml: mounts[0].handler: prefix and popPrefix cannot be combined",
       "\"{ type: middleware, next: { type: echo }, host: example.com }\" | t.yaml: mounts[0].handler: host must include a port (host:port), got 'example.com'",
       "\"{ type: middleware, next: { type: echo }, host: 'a:1', port: 2 }\" | t.yaml: mounts[0].handler: host cannot be combined with domain or port",
-      "\"{ type: middleware, next: { type: ech } }\" | t.yaml: mounts[0].handler.next.type: unknown handler type 'ech' (known: app, echo, exact, forward, middleware, test-failing)",
+      "\"{ type: spawn }\"                           | t.yaml: mounts[0].handler.command: missing (the program and its arguments)",
+      "\"{ type: spawn, command: [x], idleShutdown: soon }\" | t.yaml: mounts[0].handler.idleShutdown: expected a duration such as 500ms, 30s, 5m or PT1M, got 'soon'",
+      "\"{ type: spawn, command: [x], readinessPath: health }\" | t.yaml: mounts[0].handler: readiness path must start with /, got 'health'",
+      "\"{ type: spawn, command: [x], port: 70000 }\" | t.yaml: mounts[0].handler: port: must be 1-65535, got 70000",
+      "\"{ type: middleware, next: { type: ech } }\" | t.yaml: mounts[0].handler.next.type: unknown handler type 'ech' (known: app, echo, exact, forward, middleware, spawn, test-failing)",
   })
   void handlerMistakesAreOneLineNamingTheFileAndKey(String handler, String message) {
     ProxykitConfig config = ProxykitConfig.parse(LISTEN + "mounts: [ { path: /, handler: " + handler + " } ]\n",

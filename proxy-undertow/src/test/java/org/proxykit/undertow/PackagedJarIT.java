@@ -77,7 +77,7 @@ class PackagedJarIT {
         commands.add(line.strip());
       }
     }
-    assertEquals(5, commands.size(), commands.toString());
+    assertEquals(6, commands.size(), commands.toString());
     for (String command : commands) {
       Process curl = new ProcessBuilder("bash", "-c", command).redirectErrorStream(true).start();
       String output = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

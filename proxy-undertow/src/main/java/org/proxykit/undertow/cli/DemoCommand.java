@@ -52,6 +52,10 @@ final class DemoCommand implements Callable<Integer> {
       ProxykitServer front = start(servers, port, "stdout", List.of(
           mount("/echo", Map.of("type", "echo")),
           mount("/exact", Map.of("type", "exact", "upstream", "http://127.0.0.1:" + backendPort)),
+          mount("/spawned", Map.of("type", "spawn", "name", "spawned-echo", "idleShutdown", "10s",
+              "command", List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                  "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                  "serve", "--listen", "127.0.0.1:__PORT__", "--echo", "--log-level", "warn"))),
           mount("/signed", Map.of("type", "app",
               "href", "http://127.0.0.1:" + middlewarePort + "/base?from=app",
               "signing", Map.of("hmacSecretFile", secret.toString()),
@@ -75,6 +79,8 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("  # signed ProxyApp -> ProxyMiddleware (port " + middlewarePort + ") -> echo: the original Host,");
       System.out.println("  # scheme, client address, script name and one attribute of each kind, restored");
       System.out.println("  curl -s '" + site + "/signed/hello?x=1'");
+      System.out.println("  # a backend started on the first request (proxykit's echo in a child JVM), stopped after 10s idle");
+      System.out.println("  curl -s '" + site + "/spawned/hello'");
       System.out.println("  # CONNECT tunnel through the forward proxy (allowed ports: 443 and " + frontPort + ")");
       System.out.println("  curl -s -p -x " + proxy + " '" + site + "/echo/via-tunnel'");
       System.out.println();

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
     description = {"Runs proxykit until SIGTERM or Ctrl-C, then drains in-flight requests and exits 0.",
-        "Either --config FILE, or --listen HOST:PORT with --href URL or --forward."})
+        "Either --config FILE, or --listen HOST:PORT with one of --href URL, --forward, --spawn COMMAND, --echo."})
 final class ServeCommand implements Callable<Integer> {
 
   @ArgGroup(exclusive = true, multiplicity = "1")
@@ -52,6 +52,13 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--forward", description = "be a forward proxy (HTTP proxy for browsers and curl -x)")
     boolean forward;
+
+    @Option(names = "--spawn", paramLabel = "COMMAND",
+        description = "start COMMAND on the first request (__PORT__ is replaced by its port) and proxy to it")
+    String spawn;
+
+    @Option(names = "--echo", description = "answer every request with the request as JSON")
+    boolean echo;
   }
 
   @Mixin
@@ -91,6 +98,11 @@ final class ServeCommand implements Callable<Integer> {
     Map<String, Object> handler = new LinkedHashMap<>();
     if (source.quick.handler.forward) {
       handler.put("type", "forward");
+    } else if (source.quick.handler.echo) {
+      handler.put("type", "echo");
+    } else if (source.quick.handler.spawn != null) {
+      handler.put("type", "spawn");
+      handler.put("command", source.quick.handler.spawn);
     } else {
       handler.put("type", "app");
       handler.put("href", source.quick.handler.href);

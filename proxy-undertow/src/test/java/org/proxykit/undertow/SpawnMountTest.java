@@ -1,0 +1,57 @@
+package org.proxykit.undertow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.proxykit.api.spi.Settings;
+import org.proxykit.undertow.cli.Main;
+
+class SpawnMountTest {
+
+  @Test
+  void aSpawnMountStartsProxykitsOwnEchoAsAChildAndStopsItWithTheServer() throws Exception {
+    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "serve", "--listen", "127.0.0.1:__PORT__", "--echo", "--log-level", "warn");
+    ProxykitConfig config = new ProxykitConfig("test", List.of(new ProxykitConfig.Listener("127.0.0.1", 0)), false, null,
+        ProxykitConfig.Limits.DEFAULTS, 16, Duration.ofSeconds(5), "off", List.of(new ProxykitConfig.Mount("/legacy",
+            Settings.of("mounts[0].handler", Map.of("type", "spawn", "command", command, "stopTimeout", "2s")))),
+        Path.of(""));
+    ProxykitServer server = Proxykit.server(config).start();
+    long pid;
+    try {
+      HttpResponse<String> response = Servers.get(server, "/legacy/x?y=1");
+      assertEquals(200, response.statusCode(), response.body());
+      JsonNode echo = new ObjectMapper().readTree(response.body());
+      assertEquals("", echo.get("scriptName").asText(), "the child is mounted at / and gets the full path");
+      assertEquals("/legacy/x", echo.get("pathInfo").asText());
+      assertEquals("y=1", echo.get("queryString").asText());
+      assertEquals("/legacy", echo.at("/headers/X-Script-Name/0").asText());
+      assertEquals("127.0.0.1:" + server.urls().get(0).getPort(), echo.at("/headers/Host/0").asText());
+      pid = ProcessHandle.allProcesses()
+          .filter(p -> p.info().commandLine().orElse("").contains("127.0.0.1:" + echo.get("serverPort").asInt()))
+          .findFirst().map(ProcessHandle::pid).orElse(-1L);
+    } finally {
+      server.close();
+    }
+    long child = pid;
+    assertFalse(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false), "the child outlived the server");
+  }
+
+  @Test
+  void commandLinesSplitLikeAShell() {
+    assertEquals(List.of("python3", "-m", "http.server", "__PORT__"), CommandLineWords.split("python3 -m http.server __PORT__"));
+    assertEquals(List.of("sh", "-c", "echo 'hi' && sleep 1", "a b", "c\"d"),
+        CommandLineWords.split("sh -c \"echo 'hi' && sleep 1\" 'a b' c\\\"d"));
+    assertThrows(IllegalArgumentException.class, () -> CommandLineWords.split("x 'open"));
+  }
+}
