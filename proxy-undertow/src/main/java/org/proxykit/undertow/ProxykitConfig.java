@@ -27,7 +27,8 @@ import org.proxykit.api.spi.Settings;
  *   listen: 127.0.0.1:8080          # or a list
  *   http2: true                     # h2c upgrade on http, ALPN h2 on https
  *   tls: { cert: cert.pem, key: key.pem }
- *   limits: { maxHeaderSize: 16KiB, maxHeaders: 100, maxBodySize: 100MiB, headerTimeout: 30s, idleTimeout: 60s }
+ *   limits: { maxHeaderSize: 16KiB, maxHeaders: 100, maxBodySize: 100MiB, headerTimeout: 30s, idleTimeout: 60s,
+ *             bodyTimeout: 60s }
  *   workerThreads: 200
  *   shutdownGrace: 30s
  *   accessLog: stdout               # or off, or a file path
@@ -88,12 +89,13 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
    * @param maxBodySize request body bytes, or -1 for no limit; nginx's client_max_body_size is 1 MiB
    * @param headerTimeout time to receive the request head; nginx's client_header_timeout is 60s
    * @param idleTimeout time a kept-alive connection may wait for its next request; nginx's keepalive_timeout is 75s
+   * @param bodyTimeout time the request body may stop arriving before 408; nginx's client_body_timeout is 60s
    */
   public record Limits(long maxHeaderSize, int maxHeaders, long maxBodySize, Duration headerTimeout,
-      Duration idleTimeout) {
-    /** The defaults: 16 KiB of headers, 100 fields, no body limit, 30s for the head, 60s idle. */
+      Duration idleTimeout, Duration bodyTimeout) {
+    /** The defaults: 16 KiB of headers, 100 fields, no body limit, 30s for the head, 60s idle, 60s body stall. */
     public static final Limits DEFAULTS =
-        new Limits(16 * 1024, 100, -1, Duration.ofSeconds(30), Duration.ofSeconds(60));
+        new Limits(16 * 1024, 100, -1, Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60));
   }
 
   /**
@@ -218,14 +220,15 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     }
 
     Settings limitSettings = server.nested("limits")
-        .checkKnown(Set.of("maxHeaderSize", "maxHeaders", "maxBodySize", "headerTimeout", "idleTimeout"));
+        .checkKnown(Set.of("maxHeaderSize", "maxHeaders", "maxBodySize", "headerTimeout", "idleTimeout", "bodyTimeout"));
     Limits defaults = Limits.DEFAULTS;
     Limits limits = new Limits(
         positiveSize(limitSettings, "maxHeaderSize", defaults.maxHeaderSize()),
         positive(limitSettings, "maxHeaders", defaults.maxHeaders()),
         limitSettings.has("maxBodySize") ? positiveSize(limitSettings, "maxBodySize", -1) : -1,
         nonZero(limitSettings, "headerTimeout", defaults.headerTimeout()),
-        nonZero(limitSettings, "idleTimeout", defaults.idleTimeout()));
+        nonZero(limitSettings, "idleTimeout", defaults.idleTimeout()),
+        nonZero(limitSettings, "bodyTimeout", defaults.bodyTimeout()));
 
     boolean http2 = server.bool("http2", true);
     int workerThreads = positive(server, "workerThreads", 200);

@@ -86,7 +86,9 @@ public final class ProxykitServer implements AutoCloseable {
         .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
         .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
         .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-        .setSocketOption(Options.TCP_NODELAY, true);
+        .setSocketOption(Options.TCP_NODELAY, true)
+        // a blocking read of the request body fails after this long without a byte: 408
+        .setSocketOption(Options.READ_TIMEOUT, (int) limits.bodyTimeout().toMillis());
     if (limits.maxBodySize() > 0) {
       builder.setServerOption(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBodySize());
     }

@@ -2,7 +2,6 @@ package org.proxykit.undertow;
 
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
-import io.undertow.server.RequestTooBigException;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
@@ -58,6 +57,10 @@ final class UndertowHost implements HttpHandler {
     }
     exchange.startBlocking();
     try {
+      ProxyStatusException framing = FramingGuard.check(exchange.getRequestHeaders());
+      if (framing != null) {
+        throw framing;
+      }
       if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
         if (forwardProxy == null) {
           throw new ProxyStatusException(405, "CONNECT is only served by a forward proxy");
@@ -67,14 +70,16 @@ final class UndertowHost implements HttpHandler {
       }
       serve(exchange);
     } catch (ProxyStatusException e) {
+      if (e.status() == 400 || e.status() == 408 || e.status() == 413 || e.status() == 501) {
+        // the request may not have been read to its end: close, so nothing left is read as a request
+        exchange.setPersistent(false);
+      }
       if (e.status() >= 500 || e.status() == 401 || e.status() == 403) {
         // refusals and failures are worth a line; the cause says which upstream and why
         log.info("{} {} from {}: {} {}{}", exchange.getRequestMethod(), exchange.getRequestURI(),
             exchange.getSourceAddress(), e.status(), e.reason(), e.getCause() == null ? "" : " (" + e.getCause() + ")");
       }
       answerError(exchange, e.status(), e.reason(), e.headers());
-    } catch (RequestTooBigException e) {
-      answerError(exchange, 413, "request body is larger than the server allows", HttpHeaders.empty());
     } catch (IOException e) {
       // the client went away, or the upstream failed after the answer started
       log.debug("{} {}: {}", exchange.getRequestMethod(), exchange.getRequestURI(), e.toString());
@@ -188,7 +193,8 @@ final class UndertowHost implements HttpHandler {
     if (length == 0 || length < 0 && exchange.isRequestComplete()) {
       return Body.empty();
     }
-    return Body.of(exchange.getInputStream(), length < 0 ? -1 : length);
+    long known = length < 0 ? -1 : length;
+    return Body.of(new ClientBodyStream(exchange.getInputStream(), known), known);
   }
 
   private static void send(HttpServerExchange exchange, String method, ProxyResponse response) throws IOException {

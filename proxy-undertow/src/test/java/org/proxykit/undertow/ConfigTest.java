@@ -39,7 +39,8 @@ class ConfigTest {
         config.listeners());
     assertEquals(false, config.http2());
     assertEquals(dir.resolve("cert.pem"), config.tls().cert());
-    assertEquals(new ProxykitConfig.Limits(8192, 50, 10L << 20, Duration.ofSeconds(5), Duration.ofMinutes(2)),
+    assertEquals(new ProxykitConfig.Limits(8192, 50, 10L << 20, Duration.ofSeconds(5), Duration.ofMinutes(2),
+        Duration.ofSeconds(60)),
         config.limits());
     assertEquals(16, config.workerThreads());
     assertEquals(Duration.ofMillis(500), config.shutdownGrace());
@@ -71,7 +72,7 @@ class ConfigTest {
       "\"server: { listen: a:1, shutdownGrace: 30 }\"          | t.yaml: server.shutdownGrace: expected a duration such as 500ms, 30s, 5m or PT1M, got 30",
       "\"server: { listen: a:1, workerThreads: 0 }\"           | t.yaml: server.workerThreads: must be at least 1, got 0",
       "\"server: { listen: a:1, limits: { maxBodySize: lots } }\" | t.yaml: server.limits.maxBodySize: expected a size such as 16KiB, 10MiB or 1GiB, got 'lots'",
-      "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders)",
+      "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: bodyTimeout, headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders)",
       "\"server: { listen: a:1, tls: { cert: nope.pem, key: nope.pem } }\" | t.yaml: server.tls.cert: cannot read 'nope.pem'",
       "\"server: { listen: a:1, tls: { cert: pom.xml } }\"      | t.yaml: server.tls.key: missing",
       "\"server: { listen: a:1 }\"                             | t.yaml: mounts: expected a list of {path, handler}",

@@ -1,0 +1,64 @@
+package org.proxykit.undertow;
+
+import io.undertow.util.HeaderMap;
+import io.undertow.util.HeaderValues;
+import io.undertow.util.Headers;
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.proxykit.api.Nullable;
+import org.proxykit.api.ProxyStatusException;
+
+/**
+ * Refuses requests whose framing is ambiguous, before a handler sees them (RFC 9112 section
+ * 6): Undertow itself refuses most (bare CR/LF/NUL, space before a colon, Content-Length
+ * with Transfer-Encoding, differing or non-decimal lengths), and this adds what it lets
+ * through: a Transfer-Encoding other than exactly {@code chunked} (501; Undertow would read
+ * {@code identity} to the end of the connection and take any other coding for chunked), a
+ * length too large for a long, and protocol header names spelled with {@code _} instead of
+ * {@code -} (which some servers behind a proxy would read as the real header). The server
+ * closes the connection after such an answer, so no pipelined bytes are read as a request.
+ */
+final class FramingGuard {
+  private static final Pattern DECIMAL = Pattern.compile("\\d{1,18}");
+  private static final Set<String> PROTOCOL_NAMES = Set.of("content-length", "transfer-encoding", "host", "connection",
+      "expect", "upgrade", "te", "trailer", "keep-alive", "proxy-connection");
+
+  private FramingGuard() {}
+
+  /** Returns the refusal for {@code headers}, or null if their framing is sound. */
+  static @Nullable ProxyStatusException check(HeaderMap headers) {
+    for (HeaderValues values : headers) {
+      String name = values.getHeaderName().toString();
+      if (name.indexOf('_') >= 0 && PROTOCOL_NAMES.contains(name.replace('_', '-').toLowerCase(Locale.ROOT))) {
+        return ProxyStatusException.badRequest("header name " + name + " is spelled with _ instead of -");
+      }
+    }
+    HeaderValues transferEncoding = headers.get(Headers.TRANSFER_ENCODING);
+    HeaderValues contentLength = headers.get(Headers.CONTENT_LENGTH);
+    if (transferEncoding != null) {
+      if (contentLength != null) {
+        return ProxyStatusException.badRequest("both Content-Length and Transfer-Encoding");
+      }
+      if (transferEncoding.size() != 1 || !transferEncoding.getFirst().strip().equalsIgnoreCase("chunked")) {
+        return new ProxyStatusException(501, "only Transfer-Encoding: chunked is supported");
+      }
+    }
+    if (contentLength != null) {
+      String first = null;
+      for (String value : contentLength) {
+        for (String element : value.split(",", -1)) {
+          String length = element.strip();
+          if (!DECIMAL.matcher(length).matches()) {
+            return ProxyStatusException.badRequest("bad Content-Length");
+          }
+          if (first != null && Long.parseLong(first) != Long.parseLong(length)) {
+            return ProxyStatusException.badRequest("bad Content-Length");
+          }
+          first = length;
+        }
+      }
+    }
+    return null;
+  }
+}
