@@ -84,6 +84,20 @@ class AttributeHeadersTest {
   }
 
   @Test
+  void aTinyKryoPayloadDeclaringAHugeCollectionIsRefusedWithoutAllocatingIt() {
+    Output output = new Output(64, -1);
+    output.writeVarInt(1 + 10, true);        // class id of java.util.ArrayList (first registered, after the built-ins)
+    output.writeVarInt(Integer.MAX_VALUE - 8, true);  // declared size
+    byte[] payload = output.toBytes();
+    assertTrue(payload.length < 16);
+    HttpHeaders headers = HttpHeaders.of("X-WSGIProxy-Kryo-0", "big b64" + Base64.getEncoder().encodeToString(payload));
+    ProxyStatusException e = assertThrows(ProxyStatusException.class, () -> AttributeHeaders.decode(headers, CODECS, true));
+    assertEquals(400, e.status());
+    assertTrue(e.reason().matches("X-WSGIProxy-Kryo-0: cannot read Kryo value: declares \\d+ elements in \\d+ bytes"),
+        e.reason());
+  }
+
+  @Test
   void encodingAnUnregisteredKryoClassIsAClearError() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttributeHeaders.encode(
         Map.of("obj", new Gadget()), Map.of("Kryo", List.of("obj")), CODECS, HttpHeaders.builder()));

@@ -53,7 +53,13 @@ public final class KryoCodecProvider implements HeaderCodecProvider {
         kryo.setReferences(false);
         kryo.setMaxDepth(maxDepth);
         for (Class<?> type : classes) {
-          kryo.register(type);
+          if (java.util.Collection.class.isAssignableFrom(type)) {
+            kryo.register(type, new BoundedCollectionSerializer());
+          } else if (java.util.Map.class.isAssignableFrom(type)) {
+            kryo.register(type, new BoundedMapSerializer());
+          } else {
+            kryo.register(type);
+          }
         }
         return kryo;
       }
@@ -101,6 +107,37 @@ public final class KryoCodecProvider implements HeaderCodecProvider {
         }
       }
     };
+  }
+
+  /**
+   * Refuses a collection that declares more elements than bytes remain in the input (each
+   * element takes at least one), before allocating room for them: a tiny payload cannot
+   * claim a billion elements.
+   */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedCollectionSerializer extends com.esotericsoftware.kryo.serializers.CollectionSerializer {
+    @Override
+    protected java.util.Collection create(Kryo kryo, Input input, Class type, int size) {
+      checkSize(input, size);
+      return super.create(kryo, input, type, size);
+    }
+  }
+
+  /** As {@link BoundedCollectionSerializer}, for maps (two entries' worth of bytes each). */
+  @SuppressWarnings({"rawtypes", "unchecked"})
+  static final class BoundedMapSerializer extends com.esotericsoftware.kryo.serializers.MapSerializer {
+    @Override
+    protected java.util.Map create(Kryo kryo, Input input, Class type, int size) {
+      checkSize(input, size * 2L);
+      return super.create(kryo, input, type, size);
+    }
+  }
+
+  private static void checkSize(Input input, long elements) {
+    long remaining = input.limit() - input.position();
+    if (elements < 0 || elements > remaining) {
+      throw new KryoException("declares " + elements + " elements in " + remaining + " bytes");
+    }
   }
 
   private static String firstLine(Exception e) {
