@@ -8,7 +8,6 @@ import java.util.Map;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import org.proxykit.api.Body;
-import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.ProxyRequest;
@@ -42,7 +41,7 @@ import org.proxykit.api.spi.TransportProvider;
  * names, Keep-Alive, Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade) are dropped
  * in both directions; Connection cannot name Host, Authorization, the framing headers or
  * the proxy protocol's headers away. A response with both Transfer-Encoding and
- * Content-Length loses the length. Redirects are not followed, bodies not decompressed, cookies not
+ * Content-Length, or with lengths that disagree, is refused with 502. Redirects are not followed, bodies not decompressed, cookies not
  * kept, and requests that are not idempotent never retried.
  *
  * <p><b>Failures</b> are {@link org.proxykit.api.ProxyStatusException}s: 502 for a name that
@@ -88,12 +87,7 @@ public final class ExactProxy implements ProxyHandler, Closeable {
   public ProxyResponse handle(ProxyRequest request) throws IOException {
     ProxyRequest outbound = request.toBuilder().headers(HopByHop.strip(request.headers())).build();
     ProxyResponse response = transport.send(outbound);
-    HttpHeaders headers = response.headers();
-    if (headers.contains("Transfer-Encoding") && headers.contains("Content-Length")) {
-      // RFC 9112 section 6.3: Transfer-Encoding wins, and the length must not be passed on
-      headers = headers.toBuilder().remove("Content-Length").build();
-    }
-    ProxyResponse.Builder passed = response.toBuilder().headers(HopByHop.strip(headers));
+    ProxyResponse.Builder passed = response.toBuilder().headers(HopByHop.strip(response.headers()));
     if (!mayHaveBody(request.method(), response.status())) {
       response.body().close();
       passed.body(Body.empty());

@@ -11,6 +11,7 @@ import org.apache.hc.client5.http.config.ConnectionConfig;
 import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
 import org.apache.hc.client5.http.impl.classic.HttpClientBuilder;
+import org.apache.hc.client5.http.impl.io.ManagedHttpClientConnectionFactory;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.client5.http.ssl.DefaultClientTlsStrategy;
@@ -24,6 +25,7 @@ import org.apache.hc.core5.http.HttpResponse;
 import org.apache.hc.core5.http.MessageConstraintException;
 import org.apache.hc.core5.http.NoHttpResponseException;
 import org.apache.hc.core5.http.ProtocolException;
+import org.apache.hc.core5.http.config.Http1Config;
 import org.apache.hc.core5.http.io.SocketConfig;
 import org.apache.hc.core5.http.io.entity.InputStreamEntity;
 import org.apache.hc.core5.http.protocol.HttpContext;
@@ -39,6 +41,7 @@ import org.proxykit.api.spi.Transport;
 
 /** The {@code httpclient5} transport: Apache HttpClient 5 classic, blocking I/O, pooled keep-alive connections. */
 final class HttpClient5Transport implements Transport {
+
   private final Upstream.Config config;
   private final PoolingHttpClientConnectionManager pool;
   private final CloseableHttpClient client;
@@ -56,6 +59,11 @@ final class HttpClient5Transport implements Transport {
             .setConnectTimeout(connectTimeout)
             .setSocketTimeout(responseTimeout)
             .setValidateAfterInactivity(TimeValue.ofSeconds(2))
+            .build())
+        .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
+            .http1Config(Http1Config.custom().setMaxHeaderCount(Upstream.MAX_RESPONSE_HEADERS)
+                .setMaxLineLength(Upstream.MAX_RESPONSE_LINE)
+                .build())
             .build())
         .setTlsSocketStrategy(new DefaultClientTlsStrategy(
             config.sslContext != null ? config.sslContext : SSLContexts.createSystemDefault()))
@@ -129,6 +137,14 @@ final class HttpClient5Transport implements Transport {
     }
   }
 
+  private static java.util.List<String> values(ClassicHttpResponse response, String name) {
+    java.util.List<String> values = new java.util.ArrayList<>();
+    for (Header header : response.getHeaders(name)) {
+      values.add(header.getValue());
+    }
+    return values;
+  }
+
   /**
    * Shuts the connection and gives up its lease. Closing the response alone would read the
    * rest of the body to keep the connection, which for an abandoned download never ends.
@@ -140,6 +156,7 @@ final class HttpClient5Transport implements Transport {
 
   private ProxyResponse toProxyResponse(ClassicHttpResponse response, HttpUriRequestBase outbound)
       throws ProxyStatusException, IOException {
+    Upstream.checkFraming(response.containsHeader("Transfer-Encoding"), values(response, "Content-Length"));
     HttpHeaders.Builder headers = HttpHeaders.builder();
     for (Header header : response.getHeaders()) {
       try {

@@ -178,9 +178,18 @@ final class JdkTransport implements Transport {
     boolean chunked = response.headers().firstValue("Transfer-Encoding").isPresent();
     HttpHeaders.Builder headers = HttpHeaders.builder();
     try {
-      if (chunked && !length.isEmpty()) {
-        // the JDK client would frame the body by Content-Length: RFC 9112 says Transfer-Encoding wins
-        throw Upstream.invalidAnswer(new IOException("response has both Transfer-Encoding and Content-Length"));
+      Upstream.checkFraming(chunked, length);
+      int count = 0;
+      for (Map.Entry<String, List<String>> header : response.headers().map().entrySet()) {
+        for (String value : header.getValue()) {
+          count++;
+          if (header.getKey().length() + value.length() + 2 > Upstream.MAX_RESPONSE_LINE) {
+            throw Upstream.invalidAnswer(new IOException("response header line longer than " + Upstream.MAX_RESPONSE_LINE));
+          }
+        }
+      }
+      if (count > Upstream.MAX_RESPONSE_HEADERS) {
+        throw Upstream.invalidAnswer(new IOException("response has more than " + Upstream.MAX_RESPONSE_HEADERS + " headers"));
       }
       response.headers().map().forEach((name, values) -> {
         if (!name.startsWith(":")) {

@@ -34,6 +34,9 @@ import org.proxykit.api.spi.Settings;
 final class Upstream {
   static final Set<String> SETTING_KEYS = Set.of(CONNECT_TIMEOUT, RESPONSE_TIMEOUT, POOL_WAIT_TIMEOUT,
       MAX_CONNECTIONS, MAX_CONNECTIONS_PER_ROUTE, IDLE_TIMEOUT, SSL_CONTEXT, TRUST_STORE, TRUST_STORE_PASSWORD);
+  /** Limits on what an upstream may send in a response head; beyond them the answer is 502. */
+  static final int MAX_RESPONSE_HEADERS = 200;
+  static final int MAX_RESPONSE_LINE = 64 * 1024;
   private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
   private static final Set<String> BODY_EXPECTED = Set.of("POST", "PUT", "PATCH");
 
@@ -106,6 +109,27 @@ final class Upstream {
   /** Returns true if the method is idempotent (RFC 9110 section 9.2.2), so a request never answered may be sent again. */
   static boolean isIdempotent(String method) {
     return IDEMPOTENT.contains(method);
+  }
+
+  /**
+   * Refuses a response whose framing is ambiguous (RFC 9112 section 6.3): Transfer-Encoding
+   * with Content-Length, or lengths that differ or are not decimal. A proxy that guessed
+   * would pass on a body the upstream did not mean.
+   */
+  static void checkFraming(boolean transferEncoding, java.util.List<String> contentLengths) throws ProxyStatusException {
+    if (transferEncoding && !contentLengths.isEmpty()) {
+      throw invalidAnswer(new IOException("response has both Transfer-Encoding and Content-Length"));
+    }
+    String first = null;
+    for (String value : contentLengths) {
+      for (String element : value.split(",", -1)) {
+        String length = element.strip();
+        if (!length.matches("\\d{1,18}") || first != null && !first.equals(length)) {
+          throw invalidAnswer(new IOException("response has a bad or ambiguous Content-Length"));
+        }
+        first = length;
+      }
+    }
   }
 
   /** Closes {@code closeable}, ignoring a failure: the request failed already, and that failure is the one to report. */

@@ -94,21 +94,6 @@ class ExactProxyTest {
   }
 
   @Test
-  void aResponseWithTransferEncodingLosesItsContentLength() throws Exception {
-    backend.handler((request, exchange) -> {
-      exchange.writeHead(200, "OK", "Transfer-Encoding", "chunked", "Content-Length", "100");
-      exchange.writeChunk("ten bytes!");
-      exchange.endChunks();
-    });
-    try (ExactProxy proxy = ExactProxy.create();
-         ProxyResponse response = proxy.handle(ProxyRequest.blank(backend.url("/")))) {
-      assertNull(response.header("Content-Length"));
-      assertNull(response.header("Transfer-Encoding"));
-      assertEquals("ten bytes!", text(response));
-    }
-  }
-
-  @Test
   void forwardProxyTargetsAreSentByteForByte() throws Exception {
     String rawTarget = "/a|b/caf\u00e9/%zz?x={1}&y=%20";
     ProxyRequest asReceived = ProxyRequest.builder().serverName("proxy.local")
