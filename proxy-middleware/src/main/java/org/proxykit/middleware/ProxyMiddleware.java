@@ -112,7 +112,14 @@ public final class ProxyMiddleware implements ProxyHandler {
       refuseTrustedKinds(request);
       restored = request.toBuilder().headers(withoutProxyHeaders(request.headers()));
     }
-    ProxyResponse response = next.handle(force(restored).build());
+    ProxyRequest forwarded;
+    try {
+      forwarded = force(restored).build();
+    } catch (IllegalStateException e) {
+      // an override or forwarded value that no request may hold, such as a script name without /
+      throw ProxyStatusException.badRequest("proxy headers make an invalid request: " + e.getMessage());
+    }
+    ProxyResponse response = next.handle(forwarded);
     if (response == null) {
       throw new IllegalStateException("handler returned null: " + next);
     }
@@ -268,7 +275,7 @@ public final class ProxyMiddleware implements ProxyHandler {
   }
 
   private ProxyRequest.Builder force(ProxyRequest.Builder request) throws ProxyStatusException {
-    ProxyRequest current = request.build();
+    ProxyRequest current = request.build();  // may throw IllegalStateException: see handle
     if (prefix != null) {
       request.scriptName(prefix);
     }

@@ -98,6 +98,20 @@ class AttributeHeadersTest {
   }
 
   @Test
+  void aTinyKryoPayloadDeclaringAHugeStringIsRefusedWithoutAllocatingIt() {
+    Output output = new Output(64, -1);
+    output.writeVarInt(1 + 2, true);                          // class id of String, a built-in registration
+    output.writeVarIntFlag(true, Integer.MAX_VALUE - 16, true);  // a UTF-8 string of two billion characters
+    HttpHeaders headers = HttpHeaders.of("X-WSGIProxy-Kryo-0",
+        "big b64" + Base64.getEncoder().encodeToString(output.toBytes()));
+    long before = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+    ProxyStatusException e = assertThrows(ProxyStatusException.class, () -> AttributeHeaders.decode(headers, CODECS, true));
+    assertEquals(400, e.status());
+    long grown = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory() - before;
+    assertTrue(grown < 64L << 20, "decoding allocated " + (grown >> 20) + " MiB");
+  }
+
+  @Test
   void encodingAnUnregisteredKryoClassIsAClearError() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttributeHeaders.encode(
         Map.of("obj", new Gadget()), Map.of("Kryo", List.of("obj")), CODECS, HttpHeaders.builder()));

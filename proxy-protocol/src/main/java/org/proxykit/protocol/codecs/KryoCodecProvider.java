@@ -18,7 +18,8 @@ import org.proxykit.api.spi.Settings;
  * (primitives, their boxes, {@code String}) can be written or read; bytes naming any other
  * class are refused before an instance is made. Values are accepted from trusted senders
  * only. Settings: {@code classes} (list of class names), {@code maxBytes} (default 64 KiB),
- * {@code maxDepth} (default 32).
+ * {@code maxDepth} (default 32). A declared length (string, array, collection, map) larger
+ * than the bytes left to read is refused before anything is allocated for it.
  *
  * @since 0.1
  */
@@ -94,7 +95,7 @@ public final class KryoCodecProvider implements HeaderCodecProvider {
           throw new IllegalArgumentException("Kryo value larger than " + maxBytes + " bytes");
         }
         Kryo kryo = pool.obtain();
-        try (Input input = new Input(bytes)) {
+        try (Input input = new BoundedInput(bytes)) {
           Object value = kryo.readClassAndObject(input);
           if (value == null) {
             throw new IllegalArgumentException("null is not an attribute value");
@@ -139,6 +140,7 @@ public final class KryoCodecProvider implements HeaderCodecProvider {
       throw new KryoException("declares " + elements + " elements in " + remaining + " bytes");
     }
   }
+  // strings and arrays are bounded by BoundedInput
 
   private static String firstLine(Exception e) {
     String message = String.valueOf(e.getMessage());
