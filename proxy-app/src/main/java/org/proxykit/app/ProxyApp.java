@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.proxykit.api.HostAndPort;
 import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyHandler;
@@ -92,9 +93,9 @@ public final class ProxyApp implements ProxyHandler, Closeable {
     String originalHost = request.host();
     HttpHeaders.Builder headers = request.headers().toBuilder();
     for (String name : request.headers().names()) {
-      String lower = name.toLowerCase(Locale.ROOT);
-      if (lower.startsWith("x-wsgiproxy-") || lower.startsWith("x-traversal-") || lower.equals("x-script-name")
-          || lower.equals("signature") || lower.equals("signature-input")) {
+      // whatever a client sent as a proxy header is not a fact: only the chains are kept, below
+      if (ProxyHeaders.isProxyHeader(name) || name.equalsIgnoreCase(ProxyHeaders.SIGNATURE)
+          || name.equalsIgnoreCase(ProxyHeaders.SIGNATURE_INPUT)) {
         headers.remove(name);
       }
     }
@@ -105,21 +106,28 @@ public final class ProxyApp implements ProxyHandler, Closeable {
     if (request.remoteAddr() != null) {
       chain = chain.isEmpty() ? request.remoteAddr() : chain + ", " + request.remoteAddr();
     }
-    headers.remove(ProxyHeaders.FORWARDED_FOR);
     if (!chain.isEmpty()) {
       headers.set(ProxyHeaders.FORWARDED_FOR, chain);
     }
     if (standardHeaders) {
       headers.set(ProxyHeaders.FORWARDED_PROTO, request.scheme());
       headers.set(ProxyHeaders.FORWARDED_HOST, originalHost);
-      headers.set(ProxyHeaders.FORWARDED_PORT, String.valueOf(request.serverPort()));
-      headers.remove(ProxyHeaders.FORWARDED_PREFIX);
+      int defaultPort = request.scheme().equals("https") ? 443 : 80;
+      int originalPort;
+      try {
+        originalPort = HostAndPort.parse(originalHost, defaultPort).port();
+      } catch (IllegalArgumentException e) {
+        originalPort = request.serverPort();
+      }
+      headers.set(ProxyHeaders.FORWARDED_PORT, String.valueOf(originalPort));
       if (!request.scriptName().isEmpty()) {
         headers.set(ProxyHeaders.FORWARDED_PREFIX, request.scriptName());
       }
     }
     if (forwardedHeader) {
-      headers.add(ProxyHeaders.FORWARDED, Rfc7239.element(request.remoteAddr(), originalHost, request.scheme()));
+      String earlier = String.join(", ", request.headers().all(ProxyHeaders.FORWARDED));
+      String element = Rfc7239.element(request.remoteAddr(), originalHost, request.scheme());
+      headers.set(ProxyHeaders.FORWARDED, earlier.isEmpty() ? element : earlier + ", " + element);
     }
     headers.set(ProxyHeaders.VERSION, ProxyHeaders.VERSION_VALUE);
     if (!hrefPath.isEmpty()) {

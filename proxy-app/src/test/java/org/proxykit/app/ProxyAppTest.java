@@ -80,6 +80,28 @@ class ProxyAppTest {
   }
 
   @Test
+  void clientSentForwardedHeadersAreNeverSignedAsFacts() throws Exception {
+    ProxyRequest request = clientRequest("/x", "").toBuilder().setHeader("Host", "front.example:8443")
+        .header("X-Forwarded-Port", "1").header("X-Forwarded-Prefix", "/admin").header("X-Forwarded-Proto", "gopher")
+        .header("X_Forwarded_Host", "evil.example").header("Forwarded", "for=6.6.6.6;host=evil.example")
+        .serverPort(8080).build();
+    try (ProxyApp app = ProxyApp.builder(backend.url("")).standardForwardedHeaders(false).build()) {
+      app.handle(request).close();
+    }
+    RecordedRequest received = backend.takeRequest();
+    assertNull(received.header("X-Forwarded-Port"));
+    assertNull(received.header("X-Forwarded-Prefix"));
+    assertNull(received.header("X-Forwarded-Proto"));
+    assertNull(received.header("X_Forwarded_Host"));
+    assertEquals(List.of("for=6.6.6.6;host=evil.example, for=198.51.100.7;host=\"front.example:8443\";proto=https"),
+        received.headerValues("Forwarded"), "the chain is kept on one line, ours last");
+    try (ProxyApp app = ProxyApp.builder(backend.url("")).build()) {
+      app.handle(request).close();
+    }
+    assertEquals("8443", backend.takeRequest().header("X-Forwarded-Port"), "the port of the original Host");
+  }
+
+  @Test
   void hrefWithoutPathOrQueryAddsNoTraversalHeadersAndAnEmptyPathIsSlash() throws Exception {
     try (ProxyApp app = ProxyApp.builder(backend.url("")).build();
          ProxyResponse response = app.handle(clientRequest("", ""))) {

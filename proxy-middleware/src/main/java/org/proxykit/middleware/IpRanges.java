@@ -79,9 +79,20 @@ public final class IpRanges {
   /** Returns the bytes of an IPv4 or IPv6 literal (IPv4-mapped IPv6 as IPv4), or null if it is not one. */
   static byte @Nullable [] parse(String text) {
     String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-    boolean v4 = literal.matches("\\d{1,3}(\\.\\d{1,3}){3}");
-    boolean v6 = literal.indexOf(':') >= 0 && literal.matches("[0-9a-fA-F:.]+");
-    if (!v4 && !v6) {
+    if (literal.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+      // built here: InetAddress would look up 999.1.1.1 in DNS
+      String[] octets = literal.split("\\.");
+      byte[] bytes = new byte[4];
+      for (int i = 0; i < 4; i++) {
+        int octet = Integer.parseInt(octets[i]);
+        if (octet > 255) {
+          return null;
+        }
+        bytes[i] = (byte) octet;
+      }
+      return bytes;
+    }
+    if (literal.indexOf(':') < 0 || !literal.matches("[0-9a-fA-F:.]+")) {
       return null;
     }
     try {

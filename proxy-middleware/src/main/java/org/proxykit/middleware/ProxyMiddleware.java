@@ -93,7 +93,9 @@ public final class ProxyMiddleware implements ProxyHandler {
 
   @Override
   public ProxyResponse handle(ProxyRequest request) throws IOException {
-    boolean signed = request.header(ProxyHeaders.SIGNATURE) != null || request.header(ProxyHeaders.SIGNATURE_INPUT) != null;
+    // another party's Signature (a webhook's, say) is not ours to check, refuse or remove
+    boolean signed = request.headers().all(ProxyHeaders.SIGNATURE_INPUT).stream()
+        .anyMatch(input -> input.contains(org.proxykit.protocol.RequestSigner.LABEL + "="));
     boolean trusted;
     if (verifier != null && signed) {
       verifier.verify(request);
@@ -110,7 +112,7 @@ public final class ProxyMiddleware implements ProxyHandler {
       restored = restore(request);
     } else {
       refuseTrustedKinds(request);
-      restored = request.toBuilder().headers(withoutProxyHeaders(request.headers()));
+      restored = request.toBuilder().headers(withoutProxyHeaders(request.headers(), false));
     }
     ProxyRequest forwarded;
     try {
@@ -154,9 +156,16 @@ public final class ProxyMiddleware implements ProxyHandler {
     }
     Map<String, String> nearest = forwarded.isEmpty() ? Map.of() : forwarded.get(forwarded.size() - 1);
 
-    ProxyRequest.Builder restored = request.toBuilder().headers(withoutProxyHeaders(headers));
+    for (String name : headers.names()) {
+      if (ProxyHeaders.isProxyHeader(name) && headers.all(name).size() > 1 && !isList(name)) {
+        throw ProxyStatusException.badRequest("header " + name + " appears more than once");
+      }
+    }
+    boolean ours = request.headers().all(ProxyHeaders.SIGNATURE_INPUT).stream()
+        .anyMatch(input -> input.contains(org.proxykit.protocol.RequestSigner.LABEL + "="));
+    ProxyRequest.Builder restored = request.toBuilder().headers(withoutProxyHeaders(headers, ours));
     String newScheme = first(headers.first(ProxyHeaders.OVERRIDE_SCHEME), headers.first(ProxyHeaders.FORWARDED_SCHEME),
-        rightmost(headers.first(ProxyHeaders.FORWARDED_PROTO)), nearest.get("proto"));
+        rightmost(headers, ProxyHeaders.FORWARDED_PROTO), nearest.get("proto"));
     String effectiveScheme = request.scheme();
     if (newScheme != null) {
       effectiveScheme = newScheme.strip().toLowerCase(Locale.ROOT);
@@ -166,8 +175,8 @@ public final class ProxyMiddleware implements ProxyHandler {
       restored.scheme(effectiveScheme);
     }
     String newHost = first(headers.first(ProxyHeaders.OVERRIDE_HOST), headers.first(ProxyHeaders.FORWARDED_SERVER),
-        rightmost(headers.first(ProxyHeaders.FORWARDED_HOST)), nearest.get("host"));
-    String forwardedPort = rightmost(headers.first(ProxyHeaders.FORWARDED_PORT));
+        rightmost(headers, ProxyHeaders.FORWARDED_HOST), nearest.get("host"));
+    String forwardedPort = rightmost(headers, ProxyHeaders.FORWARDED_PORT);
     if (newHost != null) {
       HostAndPort parsed = hostAndPort(newHost.strip(), effectiveScheme);
       if (forwardedPort != null && !parsed.explicitPort() && headers.first(ProxyHeaders.OVERRIDE_HOST) == null) {
@@ -182,9 +191,9 @@ public final class ProxyMiddleware implements ProxyHandler {
     restoreClient(request, forwarded, restored);
 
     String traversal = headers.first(ProxyHeaders.TRAVERSAL_PATH);
-    String forwardedScript = first(headers.first(ProxyHeaders.FORWARDED_SCRIPT_NAME));
+    String forwardedScript = headers.first(ProxyHeaders.FORWARDED_SCRIPT_NAME);  // empty means the root mount
     String spawnScript = headers.first(ProxyHeaders.SCRIPT_NAME);
-    String prefixScript = rightmost(headers.first(ProxyHeaders.FORWARDED_PREFIX));
+    String prefixScript = rightmost(headers, ProxyHeaders.FORWARDED_PREFIX);
     if (traversal != null || forwardedScript != null || spawnScript != null || prefixScript != null) {
       String path = request.path();
       if (traversal != null && !traversal.isEmpty()) {
@@ -313,7 +322,7 @@ public final class ProxyMiddleware implements ProxyHandler {
     original.put("queryString", request.queryString());
     Map<String, List<String>> removed = new LinkedHashMap<>();
     request.headers().toMap().forEach((name, values) -> {
-      if (isRemoved(name)) {
+      if (isRemoved(name, true)) {
         removed.put(name, values);
       }
     });
@@ -321,19 +330,27 @@ public final class ProxyMiddleware implements ProxyHandler {
     return original;
   }
 
-  private static HttpHeaders withoutProxyHeaders(HttpHeaders headers) {
+  /** Returns the headers without proxy headers, and without the signature headers if they are ours. */
+  private static HttpHeaders withoutProxyHeaders(HttpHeaders headers, boolean ourSignature) {
     HttpHeaders.Builder kept = HttpHeaders.builder();
     headers.forEach((name, value) -> {
-      if (!isRemoved(name)) {
+      if (!isRemoved(name, ourSignature)) {
         kept.add(name, value);
       }
     });
     return kept.build();
   }
 
-  private static boolean isRemoved(String name) {
-    return ProxyHeaders.isProxyHeader(name) || name.equalsIgnoreCase(ProxyHeaders.SIGNATURE)
-        || name.equalsIgnoreCase(ProxyHeaders.SIGNATURE_INPUT);
+  private static boolean isRemoved(String name, boolean ourSignature) {
+    return ProxyHeaders.isProxyHeader(name) || ourSignature && (name.equalsIgnoreCase(ProxyHeaders.SIGNATURE)
+        || name.equalsIgnoreCase(ProxyHeaders.SIGNATURE_INPUT));
+  }
+
+  /** Returns true for the proxy headers that are lists every proxy appends to. */
+  private static boolean isList(String name) {
+    return name.equalsIgnoreCase(ProxyHeaders.FORWARDED_FOR) || name.equalsIgnoreCase(ProxyHeaders.FORWARDED)
+        || name.equalsIgnoreCase(ProxyHeaders.FORWARDED_HOST) || name.equalsIgnoreCase(ProxyHeaders.FORWARDED_PROTO)
+        || name.equalsIgnoreCase(ProxyHeaders.FORWARDED_PORT) || name.equalsIgnoreCase(ProxyHeaders.FORWARDED_PREFIX);
   }
 
   private static @Nullable String first(@Nullable String... values) {
@@ -345,13 +362,14 @@ public final class ProxyMiddleware implements ProxyHandler {
     return null;
   }
 
-  /** Returns the last entry of a comma-separated list, the one the nearest proxy added. */
-  private static @Nullable String rightmost(@Nullable String list) {
-    if (list == null) {
+  /** Returns the last entry of the comma-separated list in every line of {@code name}: the one the nearest proxy added. */
+  private static @Nullable String rightmost(HttpHeaders headers, String name) {
+    List<String> lines = headers.all(name);
+    if (lines.isEmpty()) {
       return null;
     }
-    String[] entries = list.split(",");
-    return entries[entries.length - 1].strip();
+    String[] entries = String.join(",", lines).split(",");
+    return entries.length == 0 ? "" : entries[entries.length - 1].strip();
   }
 
   private static int parsePort(String text) throws ProxyStatusException {

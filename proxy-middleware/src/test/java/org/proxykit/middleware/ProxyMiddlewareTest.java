@@ -133,6 +133,37 @@ class ProxyMiddlewareTest {
   }
 
   @Test
+  void standardHeadersOnSeveralLinesAreReadRightmostAndProtocolHeadersMustBeSingle() throws Exception {
+    ProxyRequest appended = ProxyRequest.builder().serverName("backend").header("Host", "backend")
+        .header("X-Forwarded-Host", "evil.example").header("X-Forwarded-Host", "www.example")
+        .pathInfo("/").remoteAddr("127.0.0.1").build();
+    middleware().build().handle(appended);
+    assertEquals("www.example", seen.get().header("Host"), "the line the nearest proxy appended wins");
+
+    ProxyRequest doubled = fromApp("127.0.0.1").toBuilder().header("X-WSGIProxy-Host", "a.example")
+        .header("X-WSGIProxy-Host", "b.example").build();
+    ProxyStatusException e = assertThrows(ProxyStatusException.class, () -> middleware().build().handle(doubled));
+    assertEquals("header X-WSGIProxy-Host appears more than once", e.reason());
+  }
+
+  @Test
+  void anotherPartysSignatureIsLeftAlone() throws Exception {
+    ProxyRequest webhook = fromApp("192.0.2.50").toBuilder()
+        .header("Signature-Input", "sig1=(\"@method\");created=1").header("Signature", "sig1=:AAAA:").build();
+    RequestVerifier verifier = RequestVerifier.builder(List.of(KEY)).build();
+    middleware().verifier(verifier).requireSignature(false).build().handle(webhook);
+    assertEquals("sig1=:AAAA:", seen.get().header("Signature"));
+    assertEquals("backend:9000", seen.get().header("Host"));
+  }
+
+  @Test
+  void addressesThatAreNotLiteralsAreNeverLookedUp() {
+    assertNull(IpRanges.parse("999.1.1.1"));
+    assertNull(IpRanges.parse("example.com"));
+    assertTrue(IpRanges.parse("10.0.0.1") != null);
+  }
+
+  @Test
   void kryoFromAnUntrustedSenderIs403() {
     ProxyRequest kryo = fromApp("192.0.2.50").toBuilder().header("X-WSGIProxy-Kryo-0", "obj b64AAAA").build();
     ProxyStatusException e = assertThrows(ProxyStatusException.class, () -> middleware().build().handle(kryo));

@@ -14,7 +14,7 @@ import org.proxykit.api.spi.HeaderCodec;
 
 /**
  * Request attributes as {@code X-WSGIProxy-<Kind>-<n>: <key> <value>} headers, as WSGIProxy
- * 0.1 writes them: n counts from 0 per kind, the key is percent-encoded UTF-8, the value is
+ * 0.1 writes them: n is the key's place (from 0) in its kind's list, the key is percent-encoded UTF-8, the value is
  * the codec's bytes, sent as they are when they are printable ASCII without leading or
  * trailing space and not starting with {@code b64}, else as {@code b64} + base64.
  *
@@ -41,11 +41,12 @@ public final class AttributeHeaders {
         throw new IllegalArgumentException("no attribute kind '" + kind.getKey() + "' (known: "
             + String.join(", ", codecs.kinds()) + ")");
       }
-      int n = 0;
-      for (String key : kind.getValue()) {
+      List<String> keys = kind.getValue();
+      for (int n = 0; n < keys.size(); n++) {
+        String key = keys.get(n);
         Object value = attributes.get(key);
         if (value == null) {
-          continue;
+          continue;  // as WSGIProxy numbers them: the key's place in the list, present or not
         }
         byte[] bytes;
         try {
@@ -53,7 +54,7 @@ public final class AttributeHeaders {
         } catch (IllegalArgumentException e) {
           throw new IllegalArgumentException("attribute " + key + " as " + codec.kind() + ": " + e.getMessage(), e);
         }
-        out.add(ProxyHeaders.WSGIPROXY_PREFIX + codec.kind() + "-" + n++, encodeKey(key) + " " + escape(bytes));
+        out.add(ProxyHeaders.WSGIPROXY_PREFIX + codec.kind() + "-" + n, encodeKey(key) + " " + escape(bytes));
       }
     }
   }

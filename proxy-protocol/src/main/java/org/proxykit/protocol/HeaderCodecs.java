@@ -39,9 +39,11 @@ public final class HeaderCodecs {
    */
   public static HeaderCodecs load(Map<String, Settings> settingsByKind, ClassLoader loader) {
     ProviderRegistry<HeaderCodecProvider> registry = ProviderRegistry.load(HeaderCodecProvider.class, loader);
+    Map<String, Settings> settingsOf = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+    settingsOf.putAll(settingsByKind);
     Map<String, HeaderCodec> byKind = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
     for (HeaderCodecProvider provider : registry.providers()) {
-      Settings settings = settingsByKind.getOrDefault(provider.name(), Settings.of(provider.name(), Map.of()));
+      Settings settings = settingsOf.getOrDefault(provider.name(), Settings.of(provider.name(), Map.of()));
       byKind.putIfAbsent(provider.name(), provider.create(settings));
     }
     for (String kind : settingsByKind.keySet()) {

@@ -59,10 +59,11 @@ public final class ProxyHeaders {
 
   /**
    * Returns true if {@code name} is a proxy header: any {@code X-WSGIProxy-*},
-   * {@code X-Forwarded-*} or {@code X-Traversal-*}, {@code Forwarded} or {@code X-Script-Name}.
+   * {@code X-Forwarded-*} or {@code X-Traversal-*}, {@code Forwarded} or {@code X-Script-Name},
+   * also spelled with {@code _} for {@code -} (CGI and WSGI servers read both the same way).
    */
   public static boolean isProxyHeader(String name) {
-    String lower = name.toLowerCase(Locale.ROOT);
+    String lower = name.toLowerCase(Locale.ROOT).replace('_', '-');
     return lower.startsWith("x-wsgiproxy-") || lower.startsWith("x-forwarded-") || lower.startsWith("x-traversal-")
         || lower.equals("forwarded") || lower.equals("x-script-name");
   }

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyStatusException;
@@ -30,8 +29,10 @@ public final class RequestVerifier {
   private final Duration skew;
   private final Clock clock;
   private final int replayCacheSize;
-  private final Map<String, Long> seenNonces = new ConcurrentHashMap<>();
-  private final AtomicLong additions = new AtomicLong();
+  private final Object rotation = new Object();
+  private volatile Map<String, Boolean> currentNonces = new ConcurrentHashMap<>();
+  private volatile Map<String, Boolean> previousNonces = new ConcurrentHashMap<>();
+  private volatile long currentSince = Long.MIN_VALUE;
 
   private RequestVerifier(Builder builder) {
     this.keys = List.copyOf(builder.keys);
@@ -102,8 +103,14 @@ public final class RequestVerifier {
       }
     }
     for (String name : request.headers().names()) {
-      if (ProxyHeaders.isProxyHeader(name) && !covered.items.contains(name.toLowerCase(java.util.Locale.ROOT))) {
-        throw refused("header " + name + " is not covered by the signature");
+      if (ProxyHeaders.isProxyHeader(name)) {
+        if (!covered.items.contains(name.toLowerCase(java.util.Locale.ROOT))) {
+          throw refused("header " + name + " is not covered by the signature");
+        }
+        if (request.headers().all(name).size() > 1) {
+          // the base joins lines with ", ", which a split line would still match
+          throw refused("header " + name + " appears more than once");
+        }
       }
     }
     byte[] base;
@@ -115,17 +122,33 @@ public final class RequestVerifier {
     if (!key.verify(base, signature)) {
       throw refused("signature does not verify");
     }
-    remember(keyId + " " + nonce, createdAt + maxAge.toSeconds() + skew.toSeconds(), now);
+    remember(keyId + " " + nonce, now);
   }
 
-  private void remember(String nonce, long expiresAt, long now) throws ProxyStatusException {
-    if (additions.incrementAndGet() % 1024 == 0 || seenNonces.size() >= replayCacheSize) {
-      seenNonces.values().removeIf(expiry -> expiry < now);
+  /**
+   * Remembers nonces for at least one acceptance window (maxAge + skew) and at most two: two
+   * sets that rotate each window, so forgetting costs nothing per request. A signature older
+   * than the window is refused as too old anyway, so nothing older needs remembering.
+   */
+  private void remember(String nonce, long now) throws ProxyStatusException {
+    long window = maxAge.toSeconds() + skew.toSeconds() + 1;
+    synchronized (rotation) {
+      if (currentSince == Long.MIN_VALUE) {
+        currentSince = now;
+      } else if (now - currentSince >= window) {
+        previousNonces = now - currentSince >= 2 * window ? new ConcurrentHashMap<>() : currentNonces;
+        currentNonces = new ConcurrentHashMap<>();
+        currentSince = now;
+      }
     }
-    if (seenNonces.size() >= replayCacheSize) {
+    Map<String, Boolean> current = currentNonces;
+    if (previousNonces.containsKey(nonce)) {
+      throw refused("nonce was used before (replay)");
+    }
+    if (current.size() >= replayCacheSize) {
       throw refused("too many signed requests in the replay window");
     }
-    if (seenNonces.putIfAbsent(nonce, expiresAt) != null) {
+    if (current.putIfAbsent(nonce, Boolean.TRUE) != null) {
       throw refused("nonce was used before (replay)");
     }
   }
@@ -154,7 +177,7 @@ public final class RequestVerifier {
     private Duration maxAge = Duration.ofSeconds(60);
     private Duration skew = Duration.ofSeconds(5);
     private Clock clock = Clock.systemUTC();
-    private int replayCacheSize = 100_000;
+    private int replayCacheSize = 1_000_000;
 
     private Builder(Collection<? extends VerificationKey> keys) {
       if (keys.isEmpty()) {
@@ -181,7 +204,11 @@ public final class RequestVerifier {
       return this;
     }
 
-    /** Sets how many nonces are remembered at most; beyond it requests are refused. Default 100000. */
+    /**
+     * Sets how many signed requests one window (maxAge + skew) may carry; beyond it they are
+     * refused, since their nonces could not be remembered. Default 1000000 (about 15000 a
+     * second with the default window). Each verifier remembers its own: replicas do not share.
+     */
     public Builder replayCacheSize(int size) {
       if (size < 1) {
         throw new IllegalArgumentException("replayCacheSize must be at least 1");

@@ -58,6 +58,16 @@ class AttributeHeadersTest {
   }
 
   @Test
+  void kindSettingsApplyWhateverCaseTheKindIsWrittenIn() throws Exception {
+    HeaderCodecs lowerCase = HeaderCodecs.load(
+        Map.of("kryo", Settings.of("kryo", Map.of("classes", List.of("java.util.ArrayList")))),
+        AttributeHeadersTest.class.getClassLoader());
+    HttpHeaders.Builder headers = HttpHeaders.builder();
+    AttributeHeaders.encode(Map.of("list", new ArrayList<>(List.of(1))), Map.of("Kryo", List.of("list")), lowerCase, headers);
+    assertEquals(Map.of("list", List.of(1)), AttributeHeaders.decode(headers.build(), lowerCase, true));
+  }
+
+  @Test
   void kryoFromAnUntrustedSenderIs403() throws Exception {
     HttpHeaders.Builder headers = HttpHeaders.builder();
     AttributeHeaders.encode(Map.of("obj", new ArrayList<>(List.of(1))), Map.of("Kryo", List.of("obj")), CODECS, headers);
@@ -131,7 +141,7 @@ class AttributeHeadersTest {
     AttributeHeaders.encode(attributes, kinds, CODECS, headers);
     assertEquals(HttpHeaders.of(
         "X-WSGIProxy-Str-0", "REMOTE_USER bob",
-        "X-WSGIProxy-Str-1", "key%20with%20space/%C3%A9%25 x",
+        "X-WSGIProxy-Str-2", "key%20with%20space/%C3%A9%25 x",
         "X-WSGIProxy-Json-0", "count 3"), headers.build());
     assertEquals(attributes, AttributeHeaders.decode(headers.build(), CODECS, false));
   }

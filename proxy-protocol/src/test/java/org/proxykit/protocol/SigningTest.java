@@ -66,13 +66,29 @@ class SigningTest {
       case "proxy header": tamper = b -> b.setHeader("X-Forwarded-For", "6.6.6.6"); break;
       default: tamper = b -> b.header("X-Forwarded-For", "6.6.6.6"); break;
     }
-    assertRefused("signature does not verify", verifier(NOW, KEY), tamper.apply(signed.toBuilder()).build());
+    String reason = what.equals("second value") ? "header X-Forwarded-For appears more than once"
+        : "signature does not verify";
+    assertRefused(reason, verifier(NOW, KEY), tamper.apply(signed.toBuilder()).build());
   }
 
   @Test
   void anUncoveredProxyHeaderIsRefused() throws Exception {
     ProxyRequest signed = signer.sign(request()).toBuilder().header("X-Forwarded-Host", "evil.example").build();
     assertRefused("header X-Forwarded-Host is not covered by the signature", verifier(NOW, KEY), signed);
+  }
+
+  @Test
+  void aCoveredHeaderSplitIntoTwoLinesIsRefused() throws Exception {
+    ProxyRequest signed = signer.sign(request().toBuilder().setHeader("X-WSGIProxy-Str-0", "REMOTE_USER Doe, John").build());
+    ProxyRequest split = signed.toBuilder().removeHeader("X-WSGIProxy-Str-0")
+        .header("X-WSGIProxy-Str-0", "REMOTE_USER Doe").header("X-WSGIProxy-Str-0", "John").build();
+    assertRefused("header X-WSGIProxy-Str-0 appears more than once", verifier(NOW, KEY), split);
+  }
+
+  @Test
+  void underscoreSpellingsOfProxyHeadersMustBeCoveredToo() throws Exception {
+    ProxyRequest signed = signer.sign(request()).toBuilder().header("X_WSGIProxy_Host", "evil.example").build();
+    assertRefused("header X_WSGIProxy_Host is not covered by the signature", verifier(NOW, KEY), signed);
   }
 
   @Test

@@ -40,7 +40,8 @@ final class ChildProcess {
       + "\"$@\" < /dev/null 3<&- &\n"
       + "child=$!\n"
       // a background job's stdin would be /dev/null: the watchdog reads the pipe through fd 3
-      + "{ while read -r _; do :; done <&3; kill -TERM 0; sleep \"$PROXYKIT_STOP_SECONDS\"; kill -KILL 0; } &\n"
+      // once the pipe ends the watchdog ignores TERM itself, or its own kill would stop it before the KILL
+      + "{ while read -r _; do :; done <&3; trap '' TERM; kill -TERM 0; sleep \"$PROXYKIT_STOP_SECONDS\"; kill -KILL 0; } &\n"
       + "exec 3<&-\n"
       + "wait \"$child\"\n";
 

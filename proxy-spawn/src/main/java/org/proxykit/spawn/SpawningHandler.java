@@ -27,6 +27,7 @@ import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyResponse;
 import org.proxykit.api.ProxyStatusException;
 import org.proxykit.exact.ExactProxy;
+import org.proxykit.protocol.ProxyHeaders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,7 +91,7 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
   private long lastActivity = System.nanoTime();
   private long readyAt;
   private int crashes;
-  private long startAllowedAt;
+  private long startAllowedAt = System.nanoTime();
   private @Nullable String lastFailure;
   private long startAttempt;
   private long failedAttempt = -1;
@@ -137,6 +138,13 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
     ProxyResponse response;
     try {
       HttpHeaders.Builder headers = request.headers().toBuilder();
+      for (String header : request.headers().names()) {
+        // the backend trusts loopback: a client's proxy headers must not reach it as ours
+        if (ProxyHeaders.isProxyHeader(header) || header.equalsIgnoreCase(ProxyHeaders.SIGNATURE)
+            || header.equalsIgnoreCase(ProxyHeaders.SIGNATURE_INPUT)) {
+          headers.remove(header);
+        }
+      }
       String chain = String.join(", ", request.headers().all("X-Forwarded-For"));
       if (request.remoteAddr() != null) {
         headers.set("X-Forwarded-For", chain.isEmpty() ? request.remoteAddr() : chain + ", " + request.remoteAddr());
@@ -184,7 +192,7 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
         }
         long waitingFor = startAttempt;
         try {
-          wait();
+          wait(startTimeout.toMillis() + stopTimeout.toMillis() + 5000);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw ProxyStatusException.serviceUnavailable("interrupted while backend " + name + " starts", e);
@@ -220,9 +228,9 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
       }
       log.info("{}: spawned pid {} on port {}", name, started.pid(), chosenPort);
       failure = awaitReady(started, chosenPort, begin + startTimeout.toNanos());
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException | Error e) {
       chosenPort = -1;
-      failure = "backend " + name + " could not be started: " + e.getMessage();
+      failure = "backend " + name + " could not be started: " + e;
     }
     if (failure == null) {
       ChildProcess ready = started;
@@ -299,23 +307,25 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
 
   /** Called when a ready process ends; a stop we asked for is not a crash. */
   private void exited(ChildProcess process) {
-    boolean crashed;
     synchronized (this) {
-      crashed = child == process && state == SpawnStatus.State.READY;
-      if (crashed) {
-        child = null;
-        state = SpawnStatus.State.NOT_STARTED;
-        if (System.nanoTime() - readyAt < STABLE_AFTER.toNanos()) {
-          backOff();
-        } else {
-          crashes = 0;
-        }
+      if (child != process || state != SpawnStatus.State.READY) {
+        return;
       }
+      state = SpawnStatus.State.STOPPING;
     }
-    if (crashed) {
-      log.warn("{}: pid {} exited on its own with code {}; last lines:\n  {}", name, process.pid(),
-          process.process().exitValue(), String.join("\n  ", process.lastLines()));
-      process.stop(stopTimeout);
+    log.warn("{}: pid {} exited on its own with code {}; last lines:\n  {}", name, process.pid(),
+        process.process().exitValue(), String.join("\n  ", process.lastLines()));
+    // what it started may still hold the port: stop the group before a new start may begin
+    process.stop(stopTimeout);
+    synchronized (this) {
+      if (System.nanoTime() - readyAt < STABLE_AFTER.toNanos()) {
+        backOff();
+      } else {
+        crashes = 0;
+      }
+      child = null;
+      state = SpawnStatus.State.NOT_STARTED;
+      notifyAll();
     }
   }
 
@@ -342,6 +352,9 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
       }
       state = SpawnStatus.State.STOPPING;
       stopping = child;
+      if (System.nanoTime() - readyAt >= STABLE_AFTER.toNanos()) {
+        crashes = 0;
+      }
     }
     log.info("{}: idle for {}, stopping pid {}", name, idleShutdown, stopping == null ? -1 : stopping.pid());
     stopChild(stopping);
@@ -507,6 +520,7 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
       if (!path.startsWith("/")) {
         throw new IllegalArgumentException("readiness path must start with /, got '" + path + "'");
       }
+      ProxyRequest.blank("http://127.0.0.1" + path);  // refuses what could not be requested
       this.readinessPath = path;
       return this;
     }

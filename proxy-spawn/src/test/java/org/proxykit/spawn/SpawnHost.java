@@ -14,7 +14,7 @@ public final class SpawnHost {
 
   public static void main(String[] args) throws Exception {
     SpawningHandler handler = SpawningHandler.builder(List.of(args[0], "-cp", args[1], TinyServer.class.getName(),
-        "__PORT__")).stopTimeout(Duration.ofSeconds(1)).build();
+        "__PORT__", "--ignore-term")).stopTimeout(Duration.ofSeconds(1)).build();
     try (ProxyResponse response = handler.handle(ProxyRequest.blank("http://localhost/"))) {
       response.body().open().readAllBytes();
     }

@@ -105,6 +105,20 @@ class SpawningHandlerTest {
   }
 
   @Test
+  void aClientsProxyHeadersNeverReachTheBackend() throws Exception {
+    SpawningHandler handler = spawn(SpawningHandler.builder(command()));
+    String body = text(handler, request("/").toBuilder().header("X-WSGIProxy-Host", "evil.example")
+        .header("X_WSGIProxy_Host", "evil.example").header("X-Script-Name", "/forged").build());
+    assertTrue(body.contains(" wsgi=null "), body);
+    assertTrue(body.contains(" script=/legacy "), body);
+  }
+
+  @Test
+  void aReadinessPathThatCannotBeRequestedIsRefusedAtBuild() {
+    assertThrows(IllegalArgumentException.class, () -> SpawningHandler.builder(List.of("x")).readinessPath("/health check"));
+  }
+
+  @Test
   void concurrentFirstRequestsStartOneProcess() throws Exception {
     SpawningHandler handler = spawn(SpawningHandler.builder(command("--delay-start", "300")));
     ExecutorService pool = Executors.newFixedThreadPool(8);

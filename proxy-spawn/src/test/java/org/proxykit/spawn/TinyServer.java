@@ -92,6 +92,7 @@ public final class TinyServer {
             + " script=" + exchange.getRequestHeaders().getFirst("X-Script-Name")
             + " scheme=" + exchange.getRequestHeaders().getFirst("X-Forwarded-Scheme")
             + " health=" + healthChecked.get()
+            + " wsgi=" + exchange.getRequestHeaders().getFirst("X-WSGIProxy-Host")
             + " pid=" + ProcessHandle.current().pid());
       }
     });
