@@ -21,10 +21,10 @@ import org.proxykit.testing.LoopbackServer;
 
 /**
  * Faults on both sides, many times in a row, leave threads, file descriptors, pooled
- * connections and child processes where they started. Rounds: -Dproxykit.leak.rounds (CI: 150).
+ * connections and child processes where they started. Rounds: -Dproxykit.leak.rounds (CI: 100).
  */
 class FaultLeakTest {
-  private static final int ROUNDS = Integer.getInteger("proxykit.leak.rounds", 150);
+  private static final int ROUNDS = Integer.getInteger("proxykit.leak.rounds", 100);
 
   @RegisterExtension final Servers servers = new Servers();
   @RegisterExtension final LoopbackServer backend = new LoopbackServer();
@@ -56,7 +56,7 @@ class FaultLeakTest {
         default: exchange.respond(200, "ok");
       }
     });
-    String transport = "connectTimeout: 300ms, responseTimeout: 300ms, poolWaitTimeout: 2s, maxConnections: 4, "
+    String transport = "connectTimeout: 300ms, responseTimeout: 100ms, poolWaitTimeout: 2s, maxConnections: 4, "
         + "maxConnectionsPerRoute: 4";
     ProxykitServer proxy = servers.start("server: { listen: 127.0.0.1:0, accessLog: off, limits: { bodyTimeout: 1s } }\n"
         + "mounts:\n"

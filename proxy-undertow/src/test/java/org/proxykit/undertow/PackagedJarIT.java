@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.proxykit.testing.LoopbackServer;
 
 /** Runs the runnable jar that {@code mvn package} built, as a user would, and talks to it over HTTP. */
 class PackagedJarIT {
@@ -90,12 +91,71 @@ class PackagedJarIT {
   }
 
   private Process start(String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", jar().toString()));
+    return start(List.of(), args);
+  }
+
+  private Process start(List<String> jvmOptions, String... args) throws IOException {
+    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-jar", jar().toString()));
     command.addAll(List.of(args));
     Process process = new ProcessBuilder(command).start();
     processes.add(process);
     return process;
+  }
+
+  @Test
+  void twoGibibytesStreamBothWaysThroughAServerWith128MibOfHeap(@TempDir Path dir) throws Exception {
+    long size = (2L << 30) + 1;
+    try (LoopbackServer backend = new LoopbackServer()) {
+      backend.handler((request, exchange) -> {
+        if (request.method().equals("PUT")) {
+          exchange.respond(200, "got " + request.bodyLength());
+        } else {
+          exchange.writeHead(200, "OK", "Content-Length", String.valueOf(size));
+          byte[] chunk = new byte[64 * 1024];
+          for (long left = size; left > 0; left -= chunk.length) {
+            exchange.output().write(chunk, 0, (int) Math.min(chunk.length, left));
+          }
+          exchange.output().flush();
+        }
+      }).start();
+      Path config = Files.writeString(dir.resolve("big.yaml"), "server: { listen: 127.0.0.1:0, accessLog: off }\n"
+          + "mounts: [ { path: /, handler: { type: exact, upstream: '" + backend.url("") + "' } } ]\n");
+      Process process = start(List.of("-Xmx128m"), "serve", "--config", config.toString());
+      String url = awaitMatch(lines(process), LISTENING);
+      try (org.proxykit.exact.ExactProxy http = org.proxykit.exact.ExactProxy.create()) {
+        org.proxykit.api.ProxyRequest upload = org.proxykit.api.ProxyRequest.blank(url + "/up").toBuilder().method("PUT")
+            .body(org.proxykit.api.Body.of(new java.io.InputStream() {
+              private long left = size;
+
+              @Override
+              public int read() {
+                return left-- > 0 ? 0 : -1;
+              }
+
+              @Override
+              public int read(byte[] buffer, int offset, int length) {
+                if (left <= 0) {
+                  return -1;
+                }
+                int n = (int) Math.min(length, left);
+                java.util.Arrays.fill(buffer, offset, offset + n, (byte) 0);
+                left -= n;
+                return n;
+              }
+            }, size)).build();
+        try (org.proxykit.api.ProxyResponse response = http.handle(upload)) {
+          assertEquals("got " + size, new String(response.body().open().readAllBytes(), StandardCharsets.UTF_8));
+        }
+        try (org.proxykit.api.ProxyResponse response = http.handle(org.proxykit.api.ProxyRequest.blank(url + "/down"))) {
+          assertEquals(size, response.body().open().transferTo(java.io.OutputStream.nullOutputStream()));
+        }
+      }
+      process.destroy();
+      assertTrue(process.waitFor(20, TimeUnit.SECONDS));
+      assertEquals(0, process.exitValue(), "the server must survive and stop cleanly");
+    }
   }
 
   private static Path jar() throws IOException {
