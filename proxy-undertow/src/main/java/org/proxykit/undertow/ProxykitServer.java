@@ -89,9 +89,8 @@ public final class ProxykitServer implements AutoCloseable {
         .setSocketOption(Options.TCP_NODELAY, true)
         // a blocking read of the request body fails after this long without a byte: 408
         .setSocketOption(Options.READ_TIMEOUT, (int) limits.bodyTimeout().toMillis());
-    if (limits.maxBodySize() > 0) {
-      builder.setServerOption(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBodySize());
-    }
+    // Undertow's own default would refuse bodies over a few MiB: no limit unless one is configured
+    builder.setServerOption(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBodySize() > 0 ? limits.maxBodySize() : Long.MAX_VALUE);
     SSLContext tls = config.tls() == null ? null
         : PemTls.serverContext(config.tls().cert(), config.tls().key(), config.source());
     for (ProxykitConfig.Listener listener : config.listeners()) {

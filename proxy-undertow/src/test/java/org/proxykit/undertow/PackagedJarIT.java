@@ -107,7 +107,7 @@ class PackagedJarIT {
   @Test
   void twoGibibytesStreamBothWaysThroughAServerWith128MibOfHeap(@TempDir Path dir) throws Exception {
     long size = (2L << 30) + 1;
-    try (LoopbackServer backend = new LoopbackServer()) {
+    try (LoopbackServer backend = new LoopbackServer()) {  // closed by try; its InterruptedException is fine here
       backend.handler((request, exchange) -> {
         if (request.method().equals("PUT")) {
           exchange.respond(200, "got " + request.bodyLength());

@@ -50,7 +50,7 @@ public final class ProxykitCommand implements Runnable {
     /** The levels, lower case as typed. */
     enum Level { error, warn, info, debug, trace }
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+    @Option(names = "--log-level", paramLabel = "LEVEL",
         description = "error, warn, info (default), debug or trace")
     void set(Level level) {
       try {
