@@ -1,0 +1,2 @@
+/** JMH benchmarks of proxykit's hot paths; see bench/README.md. */
+package org.proxykit.benchmarks;
