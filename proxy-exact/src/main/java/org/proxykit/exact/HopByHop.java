@@ -24,6 +24,16 @@ final class HopByHop {
 
   /** Returns {@code headers} without hop-by-hop fields; the same instance if there is none. */
   static HttpHeaders strip(HttpHeaders headers) {
+    if (!headers.contains("Connection")) {
+      // the common case, on every request and response: no per-call set to build
+      boolean any = false;
+      for (int i = 0; i < headers.size() && !any; i++) {
+        any = ALWAYS.contains(headers.name(i).toLowerCase(Locale.ROOT));
+      }
+      if (!any) {
+        return headers;
+      }
+    }
     Set<String> drop = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
     drop.addAll(ALWAYS);
     for (String connection : headers.all("Connection")) {

@@ -37,6 +37,7 @@ final class Upstream {
   /** Limits on what an upstream may send in a response head; beyond them the answer is 502. */
   static final int MAX_RESPONSE_HEADERS = 200;
   static final int MAX_RESPONSE_LINE = 64 * 1024;
+  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile("\\d{1,18}");
   private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
   private static final Set<String> BODY_EXPECTED = Set.of("POST", "PUT", "PATCH");
 
@@ -124,7 +125,7 @@ final class Upstream {
     for (String value : contentLengths) {
       for (String element : value.split(",", -1)) {
         String length = element.strip();
-        if (!length.matches("\\d{1,18}") || first != null && !first.equals(length)) {
+        if (!DECIMAL.matcher(length).matches() || first != null && !first.equals(length)) {
           throw invalidAnswer(new IOException("response has a bad or ambiguous Content-Length"));
         }
         first = length;
