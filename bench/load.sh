@@ -50,6 +50,8 @@ wrk.headers["Content-Type"] = "application/octet-stream"
 EOF
 
 DIRECT=18200 NGINX=18201 HAPROXY=18202 UNDERTOW=18203 EXACT=18204 APP=18205 CHAIN=18206 MIDDLEWARE=18207 SPAWN=18208
+SINK=18209
+JAVA_OPTS=${JAVA_OPTS:-"-Xmx128m"}   # the JVM proxies' heap: the RSS target is 256 MiB in all
 
 # --- the backend: nginx serving the files and accepting (discarding) uploads ------------
 nginx_conf() {  # name port body
@@ -64,12 +66,16 @@ http {
   sendfile on;
   keepalive_requests 1000000;
   client_max_body_size 64m;
-  client_body_buffer_size 64k;
+  client_body_buffer_size 16m;
   $3
 }
 EOF
 }
-nginx_conf nginx-backend $DIRECT "server { listen 127.0.0.1:$DIRECT; root $work/www; location /upload { return 200 'ok'; } }"
+# /upload reads the whole body (buffered in memory) before it answers, through an internal sink,
+# so an upload counts only when every byte has arrived
+nginx_conf nginx-backend $DIRECT "server { listen 127.0.0.1:$DIRECT; root $work/www;
+    location /upload { proxy_pass http://127.0.0.1:$SINK; proxy_request_buffering on; } }
+  server { listen 127.0.0.1:$SINK; location / { return 200 'ok'; } }"
 nginx -c "$work/nginx-backend.conf"
 
 # --- reference proxies ---------------------------------------------------------------------
@@ -116,14 +122,14 @@ import java.net.URI;
 public class UndertowProxy {
   public static void main(String[] args) throws Exception {
     LoadBalancingProxyClient client = new LoadBalancingProxyClient().addHost(new URI(args[1]))
-        .setConnectionsPerThread(64);
+        .setConnectionsPerThread(64).setMaxQueueSize(4096);
     Undertow.builder().addHttpListener(Integer.parseInt(args[0]), "127.0.0.1")
         .setHandler(ProxyHandler.builder().setProxyClient(client).setMaxRequestTime(60000).build())
         .setWorkerThreads(200).build().start();
   }
 }
 EOF
-java -cp "$(cat "$work/undertow/cp.txt")" "$work/undertow/UndertowProxy.java" $UNDERTOW "http://127.0.0.1:$DIRECT" \
+java $JAVA_OPTS -cp "$(cat "$work/undertow/cp.txt")" "$work/undertow/UndertowProxy.java" $UNDERTOW "http://127.0.0.1:$DIRECT" \
   > "$work/logs/undertow.log" 2>&1 &
 pids+=($!)
 
@@ -133,7 +139,7 @@ jar="$(ls "$root"/proxy-undertow/target/proxy-undertow-*-cli.jar | head -n 1)"
 head -c 48 /dev/urandom | base64 > "$work/secret.key"
 proxykit_run() {  # name yaml
   printf '%s\n' "$2" > "$work/$1.yaml"
-  java -jar "$jar" serve --config "$work/$1.yaml" --log-level warn > "$work/logs/$1.log" 2>&1 &
+  java $JAVA_OPTS -jar "$jar" serve --config "$work/$1.yaml" --log-level warn > "$work/logs/$1.log" 2>&1 &
   pids+=($!)
   eval "pid_$1=$!"
 }
@@ -151,7 +157,7 @@ cat > "$work/spawned.tpl" <<EOF
 worker_processes 1; daemon off; pid $work/spawned-__P__.pid; error_log $work/logs/spawned.error.log warn;
 events { worker_connections 4096; }
 http { access_log off; sendfile on; keepalive_requests 1000000; client_max_body_size 64m;
-  server { listen 127.0.0.1:__P__; root $work/www; location /upload { return 200 'ok'; } } }
+  client_body_buffer_size 16m; server { listen 127.0.0.1:__P__; root $work/www; location /upload { proxy_pass http://127.0.0.1:$SINK; } } }
 EOF
 proxykit_run spawn "$(server $SPAWN)
 mounts: [ { path: /, handler: { type: spawn, name: nginx, command: [sh, -c, 'sed s/__P__/\$PORT/g $work/spawned.tpl > $work/spawned-\$PORT.conf && exec nginx -c $work/spawned-\$PORT.conf'] } } ]"
@@ -167,7 +173,7 @@ for port in $DIRECT $NGINX $HAPROXY $UNDERTOW $EXACT $APP $CHAIN; do wait_for $p
 wait_for $MIDDLEWARE 401   # it refuses what is not signed: listening is enough
 # server start to first answered request, one JVM alone
 start_ns=$(date +%s%N)
-java -jar "$jar" serve --listen 127.0.0.1:18297 --echo --log-level warn > /dev/null 2>&1 &
+java $JAVA_OPTS -jar "$jar" serve --listen 127.0.0.1:18297 --echo --log-level warn > /dev/null 2>&1 &
 echo_pid=$!
 wait_for 18297
 first_answer_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
