@@ -269,6 +269,32 @@ class ExactProxyTest {
     }
   }
 
+  @Test
+  void theJdkTransportGivesEveryConnectionPermitBackAfterFailures() throws Exception {
+    backend.handler((request, exchange) -> {
+      switch (request.target()) {
+        case "/reset": exchange.reset(); break;
+        case "/short": exchange.writeHead(200, "OK", "Content-Length", "50"); exchange.writeRaw("x"); exchange.closeConnection(); break;
+        default: exchange.respond(200, "0123456789".repeat(1000));
+      }
+    });
+    JdkTransport transport = (JdkTransport) new JdkTransportProvider().create(Settings.of(Map.of("maxConnections", 8)));
+    try (ExactProxy proxy = ExactProxy.builder().transport(transport).build()) {
+      for (int i = 0; i < 20; i++) {
+        assertThrows(ProxyStatusException.class, () -> proxy.handle(ProxyRequest.blank(backend.url("/reset"))));
+        try (ProxyResponse response = proxy.handle(ProxyRequest.blank(backend.url("/short")))) {
+          assertThrows(IOException.class, () -> response.body().open().readAllBytes());
+        }
+        ProxyResponse abandoned = proxy.handle(ProxyRequest.blank(backend.url("/long")));
+        abandoned.body().open().read();
+        abandoned.close();
+      }
+      assertEquals(8, transport.availablePermits());
+    } finally {
+      transport.close();
+    }
+  }
+
   private static String text(ProxyResponse response) throws IOException {
     return new String(response.body().open().readAllBytes(), StandardCharsets.UTF_8);
   }

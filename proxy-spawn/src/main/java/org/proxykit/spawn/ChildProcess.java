@@ -164,8 +164,20 @@ final class ChildProcess {
     }
   }
 
-  /** Returns true while any process of the group is left ({@code kill -0 -PGID} succeeds). */
+  /**
+   * Returns true while any live process of the group is left. Zombies do not count: an
+   * orphan's zombie lingers until PID 1 reaps it, which in a container may be never, and
+   * {@code kill -0} would see it as alive. Reads /proc where there is one.
+   */
   private boolean groupAlive() {
+    Path proc = Path.of("/proc");
+    if (Files.isDirectory(proc)) {
+      try (java.util.stream.Stream<Path> entries = Files.list(proc)) {
+        return entries.anyMatch(entry -> liveMemberOfGroup(entry, pid()));
+      } catch (IOException | java.io.UncheckedIOException e) {
+        // fall back to kill -0 below
+      }
+    }
     try {
       Process probe = new ProcessBuilder(KILL.toString(), "-0", "--", "-" + pid()).redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
@@ -174,6 +186,22 @@ final class ChildProcess {
       return false;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Returns true if /proc/PID/stat says the process is in group {@code group} and not a zombie. */
+  private static boolean liveMemberOfGroup(Path entry, long group) {
+    String name = entry.getFileName().toString();
+    if (name.isEmpty() || !Character.isDigit(name.charAt(0))) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(entry.resolve("stat"), StandardCharsets.US_ASCII);
+      // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses, so read after the last ')'
+      String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return fields.length > 2 && Long.parseLong(fields[2]) == group && !fields[0].equals("Z") && !fields[0].equals("X");
+    } catch (IOException | RuntimeException gone) {
       return false;
     }
   }

@@ -76,8 +76,18 @@ class SpawningHandlerTest {
     return Long.parseLong(matcher.group(1));
   }
 
+  /** Returns true if the process runs: a zombie waiting for PID 1 to reap it does not (ProcessHandle says it is alive). */
   private static boolean alive(long pid) {
-    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+      char state = stat.charAt(stat.lastIndexOf(')') + 2);
+      return state != 'Z' && state != 'X';
+    } catch (IOException gone) {
+      return false;
+    }
   }
 
   private static void await(String what, BooleanSupplier condition) {
@@ -298,7 +308,7 @@ class SpawningHandlerTest {
         assertTrue(host.waitFor(20, TimeUnit.SECONDS));
         long leader = groupLeader;
         await("the child of a " + (sigkill ? "SIGKILLed" : "SIGTERMed") + " JVM gone",
-            () -> !alive(leader) && family.stream().noneMatch(ProcessHandle::isAlive));
+            () -> !alive(leader) && family.stream().noneMatch(member -> alive(member.pid())));
         Thread drain = new Thread(() -> {
           try {
             out.transferTo(java.io.Writer.nullWriter());

@@ -44,6 +44,12 @@ class SpawnMountTest {
       server.close();
     }
     long child = pid;
+    // once stopped it may stay a zombie for a moment, until PID 1 reaps it
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+      java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+    }
     assertFalse(ProcessHandle.of(child).map(ProcessHandle::isAlive).orElse(false), "the child outlived the server");
   }
 
