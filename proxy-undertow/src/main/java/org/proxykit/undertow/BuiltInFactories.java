@@ -48,23 +48,16 @@ final class BuiltInFactories {
 
     @Override
     public ProxyHandler create(Settings settings, HandlerContext context) {
-      ExactProxy exact = exactProxy(settings.without("upstream"));
       String upstream = settings.string("upstream", null);
-      if (upstream == null) {
-        return exact;
-      }
-      try {
-        return new UpstreamProxy(upstreamOf(settings.pathOf("upstream"), upstream), exact);
-      } catch (IllegalArgumentException e) {
-        closeQuietly(exact);
-        throw e;
-      }
+      ProxyRequest target = upstream == null ? null : upstreamOf(settings.pathOf("upstream"), upstream);
+      ExactProxy exact = exactProxy(settings.without("upstream"));
+      return target == null ? exact : new UpstreamProxy(target, exact);
     }
   }
 
   /**
-   * {@code {type: forward, connectPorts: [443], connectTimeout: 10s, transport: NAME, ...}}:
-   * the forward (browser) proxy.
+   * {@code {type: forward, httpPorts: [80], connectPorts: [443], connectTimeout: 10s,
+   * tunnelIdleTimeout: 5m, transport: NAME, ...}}: the forward (browser) proxy.
    */
   static final class Forward implements HandlerFactory {
     @Override
@@ -74,8 +67,18 @@ final class BuiltInFactories {
 
     @Override
     public ProxyHandler create(Settings settings, HandlerContext context) {
+      Set<Integer> connectPorts = ports(settings, "connectPorts", "443");
+      Set<Integer> httpPorts = ports(settings, "httpPorts", "80");
+      Duration connectTimeout = settings.duration("connectTimeout", Duration.ofSeconds(10));
+      Duration tunnelIdle = settings.duration("tunnelIdleTimeout", Duration.ofMinutes(5));
+      ExactProxy exact = exactProxy(settings.without("connectPorts").without("httpPorts").without("tunnelIdleTimeout"));
+      return new ForwardProxy(exact, connectPorts, httpPorts, connectTimeout == null ? Duration.ofSeconds(10)
+          : connectTimeout, tunnelIdle == null ? Duration.ofMinutes(5) : tunnelIdle);
+    }
+
+    private static Set<Integer> ports(Settings settings, String key, String fallback) {
       Set<Integer> ports = new HashSet<>();
-      List<String> listed = settings.has("connectPorts") ? settings.strings("connectPorts") : List.of("443");
+      List<String> listed = settings.has(key) ? settings.strings(key) : List.of(fallback);
       for (int i = 0; i < listed.size(); i++) {
         int port = -1;
         try {
@@ -84,14 +87,12 @@ final class BuiltInFactories {
           // reported below
         }
         if (port < 1 || port > 65535) {
-          throw new IllegalArgumentException(settings.pathOf("connectPorts") + "[" + i + "]: expected a port, got '"
+          throw new IllegalArgumentException(settings.pathOf(key) + "[" + i + "]: expected a port, got '"
               + listed.get(i) + "'");
         }
         ports.add(port);
       }
-      Duration connectTimeout = settings.duration("connectTimeout", Duration.ofSeconds(10));
-      ExactProxy exact = exactProxy(settings.without("connectPorts"));
-      return new ForwardProxy(exact, ports, connectTimeout == null ? Duration.ofSeconds(10) : connectTimeout);
+      return ports;
     }
   }
 
@@ -188,14 +189,6 @@ final class BuiltInFactories {
       throw new IllegalArgumentException(key + ": expected scheme://host:port without path or query, got '" + url + "'");
     }
     return upstream;
-  }
-
-  private static void closeQuietly(Closeable closeable) {
-    try {
-      closeable.close();
-    } catch (IOException ignored) {
-      // nothing was sent through it
-    }
   }
 
   /** ExactProxy pointed at one upstream server: full path and Host kept, as ProxyPreserveHost does. */

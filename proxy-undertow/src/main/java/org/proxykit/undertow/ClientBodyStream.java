@@ -41,6 +41,9 @@ final class ClientBodyStream extends FilterInputStream {
       throw e;
     } catch (IOException e) {
       throw new ProxyStatusException(400, "malformed or incomplete request body", e);
+    } catch (RuntimeException e) {
+      // Undertow fails this way when a read timeout has already closed the connection
+      throw new ProxyStatusException(408, "the request body stopped arriving", e);
     }
     if (n < 0 && length >= 0 && read < length) {
       throw ProxyStatusException.badRequest("request body ended after " + read + " of " + length + " bytes");

@@ -49,7 +49,8 @@ final class ConnectTunnel {
       throw ProxyStatusException.badGateway("bad domain name: " + host, null);
     }
     IoFuture<StreamConnection> connecting =
-        exchange.getConnection().getWorker().openStreamConnection(destination, null, OptionMap.EMPTY);
+        exchange.getConnection().getWorker().openStreamConnection(destination, null,
+            OptionMap.create(org.xnio.Options.READ_TIMEOUT, (int) proxy.tunnelIdleTimeout().toMillis()));
     IoFuture.Status status = connecting.await(proxy.connectTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     if (status == IoFuture.Status.WAITING) {
       connecting.cancel();
@@ -68,21 +69,29 @@ final class ConnectTunnel {
     }
     log.debug("CONNECT {} opened", target);
     exchange.acceptConnectRequest((client, ignored) -> {
-      splice(client.getSourceChannel(), upstream.getSinkChannel(), exchange);
-      splice(upstream.getSourceChannel(), client.getSinkChannel(), exchange);
+      // both directions done, or either failed: both connections close, so no fd is left behind
+      java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger(2);
+      Runnable closeAll = () -> IoUtils.safeClose(client, upstream);
+      Runnable oneDone = () -> {
+        if (open.decrementAndGet() == 0) {
+          closeAll.run();
+        }
+      };
+      splice(client.getSourceChannel(), upstream.getSinkChannel(), exchange, oneDone, closeAll);
+      splice(upstream.getSourceChannel(), client.getSinkChannel(), exchange, oneDone, closeAll);
     });
     exchange.setStatusCode(200);
   }
 
   private static <I extends StreamSourceChannel, O extends StreamSinkChannel> void splice(
-      I from, O to, HttpServerExchange exchange) {
-    ChannelExceptionHandler<java.nio.channels.Channel> closeBoth = (channel, failure) -> {
+      I from, O to, HttpServerExchange exchange, Runnable done, Runnable closeAll) {
+    ChannelExceptionHandler<java.nio.channels.Channel> failed = (channel, failure) -> {
       log.debug("CONNECT tunnel failed: {}", failure.toString());
-      IoUtils.safeClose(from, to);
+      closeAll.run();
     };
     ChannelListener<O> endOfInput = ChannelListeners.writeShutdownChannelListener(
-        ChannelListeners.<O>flushingChannelListener(null, closeBoth), closeBoth);
-    Transfer.initiateTransfer(from, to, ChannelListeners.closingChannelListener(), endOfInput, closeBoth, closeBoth,
+        ChannelListeners.<O>flushingChannelListener(sink -> done.run(), failed), failed);
+    Transfer.initiateTransfer(from, to, ChannelListeners.closingChannelListener(), endOfInput, failed, failed,
         exchange.getConnection().getByteBufferPool());
   }
 }

@@ -20,18 +20,32 @@ final class ForwardProxy implements ProxyHandler, Closeable {
   private final ExactProxy exact;
   private final ForwardProxyFilter filter;
   private final Set<Integer> connectPorts;
+  private final Set<Integer> httpPorts;
   private final Duration connectTimeout;
+  private final Duration tunnelIdleTimeout;
 
-  ForwardProxy(ExactProxy exact, Set<Integer> connectPorts, Duration connectTimeout) {
+  ForwardProxy(ExactProxy exact, Set<Integer> connectPorts, Set<Integer> httpPorts, Duration connectTimeout,
+      Duration tunnelIdleTimeout) {
     this.exact = exact;
     this.filter = new ForwardProxyFilter(exact);
     this.connectPorts = Set.copyOf(connectPorts);
+    this.httpPorts = Set.copyOf(httpPorts);
     this.connectTimeout = connectTimeout;
+    this.tunnelIdleTimeout = tunnelIdleTimeout;
   }
 
   @Override
   public ProxyResponse handle(ProxyRequest request) throws IOException {
-    return filter.handle(request);
+    ProxyRequest destination = ForwardProxyFilter.toDestination(request);
+    if (!httpPorts.contains(destination.serverPort())) {
+      throw org.proxykit.api.ProxyStatusException.forbidden("proxying to port " + destination.serverPort()
+          + " is not allowed");
+    }
+    return exact.handle(destination);
+  }
+
+  Duration tunnelIdleTimeout() {
+    return tunnelIdleTimeout;
   }
 
   boolean allowsConnectTo(int port) {
@@ -49,6 +63,7 @@ final class ForwardProxy implements ProxyHandler, Closeable {
 
   @Override
   public String toString() {
-    return "forward proxy (CONNECT to ports " + new java.util.TreeSet<>(connectPorts) + ") -> " + exact;
+    return "forward proxy (http to ports " + new java.util.TreeSet<>(httpPorts) + ", CONNECT to ports "
+        + new java.util.TreeSet<>(connectPorts) + ") -> " + exact;
   }
 }

@@ -12,7 +12,6 @@ import com.google.inject.multibindings.Multibinder;
 import com.google.inject.spi.Message;
 import com.google.inject.util.Modules;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -117,27 +116,30 @@ public final class Proxykit {
           ProxyHandler handler = types.create(mount.handler());
           entries.add(new MountTable.Entry(mount.path(), handler));
         }
-      } catch (IllegalArgumentException e) {
-        closeAll(types.resources());
-        throw e instanceof ConfigException ? e : new ConfigException(config.source() + ": " + e.getMessage());
+      } catch (RuntimeException e) {
+        // whatever failed, what the earlier mounts made (pools, threads) is closed
+        closeAll(types.resources(), e);
+        String message = e instanceof IllegalArgumentException ? e.getMessage() : "cannot make the handlers: " + e;
+        throw e instanceof ConfigException ? e : new ConfigException(config.source() + ": " + message);
       }
       AccessLog accessLog;
       try {
         accessLog = AccessLog.open(config.accessLog());
       } catch (IOException e) {
-        closeAll(types.resources());
+        closeAll(types.resources(), e);
         throw new ConfigException(config.source() + ": server.accessLog: cannot open '" + config.accessLog() + "': "
             + e.getMessage());
       }
       return new ProxykitServer(config, new MountTable(entries), accessLog, types.resources());
     }
 
-    private static void closeAll(List<AutoCloseable> resources) {
+    /** Closes every resource; a failure to close is added to {@code failure}, never hides it. */
+    private static void closeAll(List<AutoCloseable> resources, Exception failure) {
       for (AutoCloseable resource : resources) {
         try {
           resource.close();
         } catch (Exception e) {
-          throw new UncheckedIOException(new IOException("closing " + resource + " failed", e));
+          failure.addSuppressed(e);
         }
       }
     }

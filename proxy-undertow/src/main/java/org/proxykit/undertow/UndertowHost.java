@@ -13,7 +13,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
-import java.util.regex.Pattern;
 import org.proxykit.api.Body;
 import org.proxykit.api.HostAndPort;
 import org.proxykit.api.HttpHeaders;
@@ -36,9 +35,6 @@ import org.xnio.IoUtils;
 final class UndertowHost implements HttpHandler {
   private static final Logger log = LoggerFactory.getLogger(UndertowHost.class);
   private static final int BUFFER_SIZE = 16 * 1024;
-  /** A {@code .} or {@code ..} segment, also percent-encoded, which could climb out of a mount. */
-  private static final Pattern DOT_SEGMENT =
-      Pattern.compile("(^|/)(\\.|%2e){1,2}(/|$)", Pattern.CASE_INSENSITIVE);
 
   private final MountTable mounts;
   private final @Nullable ForwardProxy forwardProxy;
@@ -120,10 +116,47 @@ final class UndertowHost implements HttpHandler {
     } else if (!uri.startsWith("/")) {
       throw ProxyStatusException.badRequest("request target must be a path starting with /");
     }
-    if (DOT_SEGMENT.matcher(uri).find()) {
+    if (hasDotSegment(uri)) {
       throw ProxyStatusException.badRequest("path must not have . or .. segments");
     }
     return uri;
+  }
+
+  /**
+   * Returns true if a segment is {@code .} or {@code ..} once its {@code ;parameters} are cut
+   * and it is percent-decoded (also across an encoded {@code /} or {@code \}), as servers behind
+   * the proxy may read it: {@code /a/..;/b} and {@code /a/%2e%2e%2fb} climb out of {@code /a} there.
+   */
+  static boolean hasDotSegment(String rawPath) {
+    for (String segment : rawPath.split("/", -1)) {
+      int semicolon = segment.indexOf(';');
+      String decoded = decode(semicolon >= 0 ? segment.substring(0, semicolon) : segment);
+      for (String part : decoded.split("[/\\\\]", -1)) {
+        if (part.equals(".") || part.equals("..")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String decode(String segment) {
+    if (segment.indexOf('%') < 0) {
+      return segment;
+    }
+    StringBuilder decoded = new StringBuilder();
+    for (int i = 0; i < segment.length(); i++) {
+      char c = segment.charAt(i);
+      int high = c == '%' && i + 2 < segment.length() ? Character.digit(segment.charAt(i + 1), 16) : -1;
+      int low = high >= 0 ? Character.digit(segment.charAt(i + 2), 16) : -1;
+      if (low >= 0) {
+        decoded.append((char) (high << 4 | low));
+        i += 2;
+      } else {
+        decoded.append(c);
+      }
+    }
+    return decoded.toString();
   }
 
   private static ProxyRequest toRequest(HttpServerExchange exchange, MountTable.Entry entry, String rawPath)
@@ -155,7 +188,7 @@ final class UndertowHost implements HttpHandler {
     if (peer != null && peer.getAddress() != null) {
       request.remoteAddr(peer.getAddress().getHostAddress()).remotePort(peer.getPort());
     }
-    if (exchange.isHostIncludedInRequestURI()) {
+    if (exchange.isHostIncludedInRequestURI() && entry.handler() instanceof ForwardProxy) {
       String query = exchange.getQueryString();
       request.attribute(ForwardProxyFilter.TARGET_ATTRIBUTE,
           exchange.getRequestURI() + (query.isEmpty() ? "" : "?" + query));
@@ -211,22 +244,32 @@ final class UndertowHost implements HttpHandler {
         out.add(HttpString.tryFromString(name), value);
       }
     });
+    long length = response.body().length();
     if (bodiless) {
+      if (method.equals("HEAD") && length >= 0 && !out.contains(Headers.CONTENT_LENGTH)) {
+        exchange.setResponseContentLength(length);  // what a GET would carry, not the 0 Undertow would say
+      }
       return;
     }
-    long length = response.body().length();
     if (length >= 0) {
       exchange.setResponseContentLength(length);
     }
     byte[] buffer = new byte[BUFFER_SIZE];
-    try (InputStream in = response.body().open(); OutputStream client = exchange.getOutputStream()) {
+    OutputStream client = exchange.getOutputStream();
+    try (InputStream in = response.body().open()) {
       for (int n; (n = in.read(buffer)) >= 0; ) {
         client.write(buffer, 0, n);
         if (in.available() <= 0) {
           client.flush();
         }
       }
+    } catch (IOException | RuntimeException e) {
+      // close the connection before anything closes the stream: closing it would end a chunked
+      // body with its last chunk and make a cut-short answer look complete
+      IoUtils.safeClose(exchange.getConnection());
+      throw e;
     }
+    client.close();
   }
 
   private static void abortOrAnswer(HttpServerExchange exchange, int status, String reason) {

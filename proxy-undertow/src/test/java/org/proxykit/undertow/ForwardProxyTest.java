@@ -27,7 +27,8 @@ class ForwardProxyTest {
   @RegisterExtension final LoopbackServer backend = new LoopbackServer();
 
   private ProxykitServer forwardProxy(String connectPorts) {
-    return servers.start("mounts: [ { path: /, handler: { type: forward, connectPorts: " + connectPorts + " } } ]\n");
+    return servers.start("mounts: [ { path: /, handler: { type: forward, connectPorts: " + connectPorts
+        + ", httpPorts: [80, " + backend.port() + "] } } ]\n");
   }
 
   @Test
@@ -44,6 +45,33 @@ class ForwardProxyTest {
     assertEquals("GET /page?q=1 HTTP/1.1", received.requestLine());
     assertEquals("127.0.0.1:" + backend.port(), received.header("Host"));
     assertNull(received.header("Proxy-Connection"));
+  }
+
+  @Test
+  void plainHttpToAPortNotAllowedIs403() throws Exception {
+    ProxykitServer proxy = forwardProxy("[443]");
+    String answer = Servers.raw(proxy, "GET http://127.0.0.1:22/ HTTP/1.1\r\nHost: 127.0.0.1:22\r\nConnection: close\r\n\r\n");
+    assertTrue(answer.startsWith("HTTP/1.1 403 "), answer);
+    assertTrue(answer.endsWith("proxying to port 22 is not allowed\n"), answer);
+  }
+
+  @Test
+  void aTunnelWhoseClientLeavesIsClosedOnBothSides() throws Exception {
+    try (ServerSocket quiet = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      ProxykitServer proxy = forwardProxy("[" + quiet.getLocalPort() + "]");
+      Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort());
+      client.getOutputStream().write(("CONNECT 127.0.0.1:" + quiet.getLocalPort() + " HTTP/1.1\r\nHost: 127.0.0.1:"
+          + quiet.getLocalPort() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      try (Socket upstream = quiet.accept()) {
+        upstream.setSoTimeout(10_000);
+        client.getOutputStream().write("hi".getBytes(StandardCharsets.US_ASCII));
+        client.close();
+        InputStream in = upstream.getInputStream();
+        while (in.read() >= 0) {
+          // the tunnel passes "hi" on, then must close the upstream side too
+        }
+      }
+    }
   }
 
   @Test

@@ -65,7 +65,8 @@ final class DemoCommand implements Callable<Integer> {
                   "roles", List.of("admin", "dev"), "visits", 42)))));
       int frontPort = front.urls().get(0).getPort();
       ProxykitServer forward = start(servers, forwardPort, "stdout",
-          List.of(mount("/", Map.of("type", "forward", "connectPorts", List.of(443, frontPort)))));
+          List.of(mount("/", Map.of("type", "forward", "connectPorts", List.of(443, frontPort),
+              "httpPorts", List.of(80, frontPort)))));
       String site = "http://127.0.0.1:" + frontPort;
       String proxy = forward.urls().get(0).toString();
       System.out.println("proxykit demo is running on 127.0.0.1. Try:");
