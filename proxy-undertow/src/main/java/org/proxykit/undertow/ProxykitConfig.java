@@ -86,7 +86,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
    *
    * @param maxHeaderSize bytes of request line and headers; nginx allows 4 x 8 KiB buffers
    * @param maxHeaders number of header fields; nginx has no count limit, Undertow 200
-   * @param maxBodySize request body bytes, or -1 for no limit; nginx's client_max_body_size is 1 MiB
+   * @param maxBodySize request body bytes, or -1 for no limit (leave the key out of the config); nginx's client_max_body_size is 1 MiB
    * @param headerTimeout time to receive the request head; nginx's client_header_timeout is 60s
    * @param idleTimeout time a kept-alive connection may wait for its next request; nginx's keepalive_timeout is 75s
    * @param bodyTimeout time the request body may stop arriving before 408; nginx's client_body_timeout is 60s
@@ -233,8 +233,13 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     boolean http2 = server.bool("http2", true);
     int workerThreads = positive(server, "workerThreads", 200);
     Duration shutdownGrace = nonZero(server, "shutdownGrace", Duration.ofSeconds(30));
-    // YAML 1.1 reads an unquoted off as false
-    String accessLog = Boolean.FALSE.equals(server.get("accessLog")) ? "off" : server.string("accessLog", "stdout");
+    // YAML 1.1 reads unquoted off/on as false/true
+    Object log = server.get("accessLog");
+    String accessLog = Boolean.FALSE.equals(log) ? "off" : Boolean.TRUE.equals(log) ? "stdout"
+        : server.string("accessLog", "stdout");
+    if (!accessLog.equals("off") && !accessLog.equals("stdout")) {
+      accessLog = folder.resolve(accessLog).toString();  // a file, found from the config's folder
+    }
 
     List<Mount> mounts = new ArrayList<>();
     Object mountList = top.get("mounts");

@@ -50,6 +50,13 @@ class ConfigTest {
   }
 
   @Test
+  void accessLogOnMeansStdoutAndAFileIsFoundFromTheConfigsFolder(@TempDir Path dir) throws Exception {
+    assertEquals("stdout", ProxykitConfig.parse("server: { listen: a:1, accessLog: on }\n" + ECHO, "t.yaml", dir).accessLog());
+    assertEquals(dir.resolve("logs/access.log").toString(),
+        ProxykitConfig.parse("server: { listen: a:1, accessLog: logs/access.log }\n" + ECHO, "t.yaml", dir).accessLog());
+  }
+
+  @Test
   void defaultsAreSafe() {
     ProxykitConfig config = ProxykitConfig.parse(LISTEN + ECHO, "t.yaml", Path.of("."));
     assertEquals(ProxykitConfig.Limits.DEFAULTS, config.limits());
