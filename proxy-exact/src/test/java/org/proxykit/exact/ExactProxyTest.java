@@ -243,25 +243,11 @@ class ExactProxyTest {
 
   @Test
   void noPooledConnectionStaysLeasedAfterFailuresOrAbandonedBodies() throws Exception {
-    backend.handler((request, exchange) -> {
-      switch (request.target()) {
-        case "/reset": exchange.reset(); break;
-        case "/short": exchange.writeHead(200, "OK", "Content-Length", "50"); exchange.writeRaw("x"); exchange.closeConnection(); break;
-        default: exchange.respond(200, "0123456789".repeat(1000));
-      }
-    });
+    faultyBackend();
     HttpClient5Transport transport = (HttpClient5Transport) new HttpClient5TransportProvider().create(
         Settings.of(Map.of("responseTimeout", Duration.ofSeconds(2))));
     try (ExactProxy proxy = ExactProxy.builder().transport(transport).build()) {
-      for (int i = 0; i < 20; i++) {
-        assertThrows(ProxyStatusException.class, () -> proxy.handle(ProxyRequest.blank(backend.url("/reset"))));
-        try (ProxyResponse response = proxy.handle(ProxyRequest.blank(backend.url("/short")))) {
-          assertThrows(IOException.class, () -> response.body().open().readAllBytes());
-        }
-        ProxyResponse abandoned = proxy.handle(ProxyRequest.blank(backend.url("/long")));
-        abandoned.body().open().read();
-        abandoned.close();
-      }
+      failTwentyTimes(proxy);
       assertEquals(0, transport.poolStats().getLeased());
       assertEquals(0, transport.poolStats().getPending());
     } finally {
@@ -271,6 +257,18 @@ class ExactProxyTest {
 
   @Test
   void theJdkTransportGivesEveryConnectionPermitBackAfterFailures() throws Exception {
+    faultyBackend();
+    JdkTransport transport = (JdkTransport) new JdkTransportProvider().create(Settings.of(Map.of("maxConnections", 8)));
+    try (ExactProxy proxy = ExactProxy.builder().transport(transport).build()) {
+      failTwentyTimes(proxy);
+      assertEquals(8, transport.availablePermits());
+    } finally {
+      transport.close();
+    }
+  }
+
+  /** A backend that resets, cuts a body short, or sends a long one. */
+  private void faultyBackend() {
     backend.handler((request, exchange) -> {
       switch (request.target()) {
         case "/reset": exchange.reset(); break;
@@ -278,20 +276,18 @@ class ExactProxyTest {
         default: exchange.respond(200, "0123456789".repeat(1000));
       }
     });
-    JdkTransport transport = (JdkTransport) new JdkTransportProvider().create(Settings.of(Map.of("maxConnections", 8)));
-    try (ExactProxy proxy = ExactProxy.builder().transport(transport).build()) {
-      for (int i = 0; i < 20; i++) {
-        assertThrows(ProxyStatusException.class, () -> proxy.handle(ProxyRequest.blank(backend.url("/reset"))));
-        try (ProxyResponse response = proxy.handle(ProxyRequest.blank(backend.url("/short")))) {
-          assertThrows(IOException.class, () -> response.body().open().readAllBytes());
-        }
-        ProxyResponse abandoned = proxy.handle(ProxyRequest.blank(backend.url("/long")));
-        abandoned.body().open().read();
-        abandoned.close();
+  }
+
+  /** Resets, a cut-short body and an abandoned download, twenty times each. */
+  private void failTwentyTimes(ExactProxy proxy) throws IOException {
+    for (int i = 0; i < 20; i++) {
+      assertThrows(ProxyStatusException.class, () -> proxy.handle(ProxyRequest.blank(backend.url("/reset"))));
+      try (ProxyResponse response = proxy.handle(ProxyRequest.blank(backend.url("/short")))) {
+        assertThrows(IOException.class, () -> response.body().open().readAllBytes());
       }
-      assertEquals(8, transport.availablePermits());
-    } finally {
-      transport.close();
+      ProxyResponse abandoned = proxy.handle(ProxyRequest.blank(backend.url("/long")));
+      abandoned.body().open().read();
+      abandoned.close();
     }
   }
 
