@@ -8,10 +8,11 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.proxykit.api.Forward;
+import org.proxykit.api.ForwardingHandler;
 import org.proxykit.api.HostAndPort;
 import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
-import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyResponse;
 import org.proxykit.exact.ExactProxy;
@@ -45,7 +46,7 @@ import org.proxykit.protocol.SigningKey;
  *
  * @since 0.1
  */
-public final class ProxyApp implements ProxyHandler, Closeable {
+public final class ProxyApp implements ForwardingHandler, Closeable {
   private final ProxyRequest href;
   private final String hrefPath;
   private final String hrefQuery;
@@ -90,6 +91,11 @@ public final class ProxyApp implements ProxyHandler, Closeable {
 
   @Override
   public ProxyResponse handle(ProxyRequest request) throws IOException {
+    return forward(request).send();
+  }
+
+  @Override
+  public Forward forward(ProxyRequest request) throws IOException {
     String originalHost = request.host();
     HttpHeaders.Builder headers = request.headers().toBuilder();
     for (String name : request.headers().names()) {
@@ -155,8 +161,8 @@ public final class ProxyApp implements ProxyHandler, Closeable {
     if (signer != null) {
       outbound = signer.sign(outbound);
     }
-    ProxyResponse response = exact.handle(outbound);
-    return rewriteRedirects ? rewrite(response, request, originalHost) : response;
+    Forward forward = exact.forward(outbound);
+    return rewriteRedirects ? forward.thenAnswer(response -> rewrite(response, request, originalHost)) : forward;
   }
 
   /** Turns Location and Set-Cookie Path/Domain that point into the href back into the client's view. */

@@ -8,8 +8,9 @@ import java.util.Map;
 import java.util.Objects;
 import javax.net.ssl.SSLContext;
 import org.proxykit.api.Body;
+import org.proxykit.api.Forward;
+import org.proxykit.api.ForwardingHandler;
 import org.proxykit.api.Nullable;
-import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyResponse;
 import org.proxykit.api.spi.ProviderRegistry;
@@ -50,23 +51,31 @@ import org.proxykit.api.spi.TransportProvider;
  * connection frees up in time. A failure reading the request body (the client went away) is
  * rethrown as is and aborts the upstream exchange.
  *
+ * <p><b>Sending without blocking:</b> as a {@link ForwardingHandler}, its forwards are direct
+ * when the transport is the default one built from settings ({@code httpclient5}): a host
+ * with its own non-blocking client (proxykit's server) may send them, honouring the same
+ * timeouts and limits and giving the same failure answers. With a transport given or chosen
+ * by name, every request goes through that transport.
+ *
  * <p>Thread-safe. The caller closes each response; {@link #close()} releases the transport
  * if this proxy created it.
  *
  * @since 0.1
  */
-public final class ExactProxy implements ProxyHandler, Closeable {
+public final class ExactProxy implements ForwardingHandler, Closeable {
   /** System property naming the transport when neither code nor config does. */
   public static final String TRANSPORT_PROPERTY = "proxykit.transport";
 
   private final Transport transport;
   private final boolean ownsTransport;
   private final String transportName;
+  private final Forward.@Nullable Direct direct;
 
-  private ExactProxy(Transport transport, boolean ownsTransport, String transportName) {
+  private ExactProxy(Transport transport, boolean ownsTransport, String transportName, Forward.@Nullable Direct direct) {
     this.transport = transport;
     this.ownsTransport = ownsTransport;
     this.transportName = transportName;
+    this.direct = direct;
   }
 
   /**
@@ -85,10 +94,19 @@ public final class ExactProxy implements ProxyHandler, Closeable {
 
   @Override
   public ProxyResponse handle(ProxyRequest request) throws IOException {
+    return forward(request).send();
+  }
+
+  @Override
+  public Forward forward(ProxyRequest request) {
     ProxyRequest outbound = request.toBuilder().headers(HopByHop.strip(request.headers())).build();
-    ProxyResponse response = transport.send(outbound);
+    String method = request.method();
+    return Forward.of(outbound, direct, transport::send).thenAnswer(response -> passOn(method, response));
+  }
+
+  private static ProxyResponse passOn(String method, ProxyResponse response) throws IOException {
     ProxyResponse.Builder passed = response.toBuilder().headers(HopByHop.strip(response.headers()));
-    if (!mayHaveBody(request.method(), response.status())) {
+    if (!mayHaveBody(method, response.status())) {
       response.body().close();
       passed.body(Body.empty());
     }
@@ -199,11 +217,15 @@ public final class ExactProxy implements ProxyHandler, Closeable {
      */
     public ExactProxy build() {
       if (transport != null) {
-        return new ExactProxy(transport, false, transport.toString());
+        return new ExactProxy(transport, false, transport.toString(), null);
       }
       String name = transportName != null ? transportName : System.getProperty(TRANSPORT_PROPERTY);
       TransportProvider provider = ProviderRegistry.load(TransportProvider.class, classLoader).select(name);
-      return new ExactProxy(provider.create(Settings.of(settingsPath, settings)), true, provider.name());
+      Settings settings = Settings.of(settingsPath, this.settings);
+      Transport created = provider.create(settings);
+      boolean chosen = name != null && !name.equals(HttpClient5TransportProvider.NAME);
+      return new ExactProxy(created, true, provider.name(),
+          chosen || !provider.name().equals(HttpClient5TransportProvider.NAME) ? null : new Upstream.Config(settings));
     }
   }
 }

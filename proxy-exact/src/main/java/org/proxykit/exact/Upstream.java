@@ -43,8 +43,11 @@ final class Upstream {
 
   private Upstream() {}
 
-  /** The settings every built-in transport reads, with proxykit's defaults. */
-  static final class Config {
+  /**
+   * The settings every built-in transport reads, with proxykit's defaults; also what a direct
+   * sender of {@link ExactProxy}'s forwards honours.
+   */
+  static final class Config implements org.proxykit.api.Forward.Direct {
     final Duration connectTimeout;
     final Duration responseTimeout;
     final Duration poolWaitTimeout;
@@ -62,6 +65,64 @@ final class Upstream {
       maxConnections = atLeastOne(settings, MAX_CONNECTIONS, 256);
       maxConnectionsPerRoute = atLeastOne(settings, MAX_CONNECTIONS_PER_ROUTE, 64);
       sslContext = sslContext(settings);
+    }
+
+    @Override
+    public Duration connectTimeout() {
+      return connectTimeout;
+    }
+
+    @Override
+    public Duration responseTimeout() {
+      return responseTimeout;
+    }
+
+    @Override
+    public Duration poolWaitTimeout() {
+      return poolWaitTimeout;
+    }
+
+    @Override
+    public int maxConnectionsPerRoute() {
+      return maxConnectionsPerRoute;
+    }
+
+    @Override
+    public ProxyStatusException failure(ProxyRequest request, Throwable cause) {
+      return Upstream.failure(cause, request, this);
+    }
+
+    @Override
+    public ProxyStatusException connectTimedOut() {
+      return Upstream.connectTimeout(this, null);
+    }
+
+    @Override
+    public ProxyStatusException responseTimedOut() {
+      return Upstream.responseTimeout(this, null);
+    }
+
+    @Override
+    public ProxyStatusException poolExhausted() {
+      return Upstream.poolExhausted(this, null);
+    }
+
+    @Override
+    public ProxyStatusException uploadStalled() {
+      return Upstream.uploadStalled(this, null);
+    }
+
+    @Override
+    public @Nullable ProxyStatusException refuseFraming(@Nullable String transferEncoding, java.util.List<String> contentLengths) {
+      try {
+        checkFraming(transferEncoding != null, contentLengths);
+        if (transferEncoding != null && !transferEncoding.strip().equalsIgnoreCase("chunked")) {
+          return Upstream.invalidAnswer(new IOException("response has Transfer-Encoding: " + transferEncoding));
+        }
+        return null;
+      } catch (ProxyStatusException e) {
+        return e;
+      }
     }
 
     private static Duration positive(Settings settings, String key, Duration fallback) {
@@ -175,11 +236,11 @@ final class Upstream {
     return ProxyStatusException.badGateway("upstream failed", failure);
   }
 
-  static ProxyStatusException connectTimeout(Config config, Throwable cause) {
+  static ProxyStatusException connectTimeout(Config config, @Nullable Throwable cause) {
     return ProxyStatusException.gatewayTimeout("cannot connect to upstream within " + seconds(config.connectTimeout), cause);
   }
 
-  static ProxyStatusException responseTimeout(Config config, Throwable cause) {
+  static ProxyStatusException responseTimeout(Config config, @Nullable Throwable cause) {
     return ProxyStatusException.gatewayTimeout("upstream did not answer within " + seconds(config.responseTimeout), cause);
   }
 
@@ -188,7 +249,7 @@ final class Upstream {
         "no free upstream connection within " + seconds(config.poolWaitTimeout), cause);
   }
 
-  static ProxyStatusException uploadStalled(Config config, Throwable cause) {
+  static ProxyStatusException uploadStalled(Config config, @Nullable Throwable cause) {
     return ProxyStatusException.gatewayTimeout(
         "upstream stopped reading the request body for " + seconds(config.responseTimeout), cause);
   }

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.proxykit.api.Forward;
+import org.proxykit.api.ForwardingHandler;
 import org.proxykit.api.HostAndPort;
 import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
@@ -55,7 +57,7 @@ import org.proxykit.protocol.RequestVerifier;
  *
  * @since 0.1
  */
-public final class ProxyMiddleware implements ProxyHandler {
+public final class ProxyMiddleware implements ForwardingHandler {
   /** Attribute holding what the proxy headers replaced: a map of the original fields and the removed headers. */
   public static final String ORIGINAL_ATTRIBUTE = "proxykit.original";
 
@@ -93,6 +95,16 @@ public final class ProxyMiddleware implements ProxyHandler {
 
   @Override
   public ProxyResponse handle(ProxyRequest request) throws IOException {
+    return forward(request).send();
+  }
+
+  /**
+   * Verifies and restores {@code request} as {@link #handle} does, then forwards it the way
+   * the next handler does: directly if it is a {@link ForwardingHandler} with a direct
+   * forward, else by calling it where blocking is allowed.
+   */
+  @Override
+  public Forward forward(ProxyRequest request) throws IOException {
     // another party's Signature (a webhook's, say) is not ours to check, refuse or remove
     boolean signed = request.headers().all(ProxyHeaders.SIGNATURE_INPUT).stream()
         .anyMatch(input -> input.contains(org.proxykit.protocol.RequestSigner.LABEL + "="));
@@ -121,11 +133,16 @@ public final class ProxyMiddleware implements ProxyHandler {
       // an override or forwarded value that no request may hold, such as a script name without /
       throw ProxyStatusException.badRequest("proxy headers make an invalid request: " + e.getMessage());
     }
-    ProxyResponse response = next.handle(forwarded);
-    if (response == null) {
-      throw new IllegalStateException("handler returned null: " + next);
+    if (next instanceof ForwardingHandler) {
+      return ((ForwardingHandler) next).forward(forwarded);
     }
-    return response;
+    return Forward.blocking(forwarded, restoredRequest -> {
+      ProxyResponse response = next.handle(restoredRequest);
+      if (response == null) {
+        throw new IllegalStateException("handler returned null: " + next);
+      }
+      return response;
+    });
   }
 
   private void refuseTrustedKinds(ProxyRequest request) throws ProxyStatusException {

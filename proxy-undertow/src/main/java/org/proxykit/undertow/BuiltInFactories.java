@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.proxykit.api.ForwardingHandler;
 import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyResponse;
@@ -192,7 +193,7 @@ final class BuiltInFactories {
   }
 
   /** ExactProxy pointed at one upstream server: full path and Host kept, as ProxyPreserveHost does. */
-  static final class UpstreamProxy implements ProxyHandler, Closeable {
+  static final class UpstreamProxy implements ForwardingHandler, Closeable {
     private final ProxyRequest upstream;
     private final ExactProxy exact;
 
@@ -203,7 +204,12 @@ final class BuiltInFactories {
 
     @Override
     public ProxyResponse handle(ProxyRequest request) throws IOException {
-      return exact.handle(request.toBuilder()
+      return forward(request).send();
+    }
+
+    @Override
+    public org.proxykit.api.Forward forward(ProxyRequest request) {
+      return exact.forward(request.toBuilder()
           .scheme(upstream.scheme())
           .serverName(upstream.serverName())
           .serverPort(upstream.serverPort())

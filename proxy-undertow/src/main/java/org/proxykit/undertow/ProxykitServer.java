@@ -29,6 +29,7 @@ public final class ProxykitServer implements AutoCloseable {
   private final ProxykitConfig config;
   private final MountTable mounts;
   private final AccessLog accessLog;
+  private final DirectForwarder direct = new DirectForwarder();
   private final List<AutoCloseable> resources;
   private @Nullable Undertow undertow;
   private @Nullable GracefulShutdownHandler graceful;
@@ -40,6 +41,11 @@ public final class ProxykitServer implements AutoCloseable {
     this.mounts = mounts;
     this.accessLog = accessLog;
     this.resources = List.copyOf(resources);
+  }
+
+  /** Returns what sends direct forwards, for tests that check it leaks nothing. */
+  DirectForwarder directForwarder() {
+    return direct;
   }
 
   /**
@@ -54,7 +60,7 @@ public final class ProxykitServer implements AutoCloseable {
     if (undertow != null) {
       return this;
     }
-    GracefulShutdownHandler root = new GracefulShutdownHandler(accessLog.wrap(new UndertowHost(mounts)));
+    GracefulShutdownHandler root = new GracefulShutdownHandler(accessLog.wrap(new UndertowHost(mounts, direct)));
     Undertow server = builder(root).build();
     try {
       server.start();
@@ -139,6 +145,7 @@ public final class ProxykitServer implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
+    direct.close();
     if (server != null) {
       server.stop();
     }

@@ -7,6 +7,7 @@ import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
 import io.undertow.util.HttpString;
 import io.undertow.util.Methods;
+import io.undertow.util.SameThreadExecutor;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -14,6 +15,8 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import org.proxykit.api.Body;
+import org.proxykit.api.Forward;
+import org.proxykit.api.ForwardingHandler;
 import org.proxykit.api.HostAndPort;
 import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
@@ -38,9 +41,11 @@ final class UndertowHost implements HttpHandler {
 
   private final MountTable mounts;
   private final @Nullable ForwardProxy forwardProxy;
+  private final DirectForwarder direct;
 
-  UndertowHost(MountTable mounts) {
+  UndertowHost(MountTable mounts, DirectForwarder direct) {
     this.mounts = mounts;
+    this.direct = direct;
     MountTable.Entry root = mounts.match("/");
     this.forwardProxy = root != null && root.handler() instanceof ForwardProxy ? (ForwardProxy) root.handler() : null;
   }
@@ -48,14 +53,74 @@ final class UndertowHost implements HttpHandler {
   @Override
   public void handleRequest(HttpServerExchange exchange) {
     if (exchange.isInIoThread()) {
-      exchange.dispatch(this);
+      if (!forwardInIoThread(exchange)) {
+        exchange.dispatch(this);
+      }
       return;
     }
+    serveBlocking(exchange, null);
+  }
+
+  /**
+   * Forwards the request from the I/O thread when its handler is a {@link ForwardingHandler}:
+   * directly if the forward allows it, else by sending the forward on a worker thread. Returns
+   * false, having done nothing, when the request needs the blocking path from the start (a
+   * refusal, CONNECT, a handler that is not forwarding).
+   */
+  private boolean forwardInIoThread(HttpServerExchange exchange) {
+    if (exchange.getRequestMethod().equals(Methods.CONNECT) || FramingGuard.check(exchange.getRequestHeaders()) != null) {
+      return false;
+    }
+    ProxyRequest request;
+    MountTable.Entry entry;
+    try {
+      String rawPath = rawPath(exchange);
+      entry = exchange.isHostIncludedInRequestURI() ? null : mounts.match(rawPath);
+      if (entry == null || !(entry.handler() instanceof ForwardingHandler)) {
+        return false;
+      }
+      request = toRequest(exchange, entry, rawPath);
+    } catch (ProxyStatusException e) {
+      return false;  // the blocking path answers it, with the same checks
+    }
+    try {
+      Forward forward = ((ForwardingHandler) entry.handler()).forward(request);
+      if (DirectForwarder.canSend(forward)) {
+        // dispatching to the same thread tells Undertow the exchange goes on after this returns
+        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> direct.send(exchange, forward));
+      } else {
+        exchange.dispatch(() -> serveBlocking(exchange, forward));
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      // forward() has run and may not run twice: answer here
+      exchange.dispatch(() -> serveBlocking(exchange, failingForward(e)));
+      return true;
+    }
+  }
+
+  private static Forward failingForward(Exception failure) {
+    return Forward.blocking(ProxyRequest.blank("http://127.0.0.1/"), request -> {
+      if (failure instanceof IOException) {
+        throw (IOException) failure;
+      }
+      throw (RuntimeException) failure;
+    });
+  }
+
+  /** Serves the exchange on a worker thread: {@code forward} if given, else by the mounted handler. */
+  private void serveBlocking(HttpServerExchange exchange, @Nullable Forward forward) {
     exchange.startBlocking();
     try {
       ProxyStatusException framing = FramingGuard.check(exchange.getRequestHeaders());
       if (framing != null) {
         throw framing;
+      }
+      if (forward != null) {
+        try (ProxyResponse response = forward.send()) {
+          send(exchange, forward.request().method(), response);
+        }
+        return;
       }
       if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
         if (forwardProxy == null) {
@@ -227,10 +292,14 @@ final class UndertowHost implements HttpHandler {
       return Body.empty();
     }
     long known = length < 0 ? -1 : length;
-    return Body.of(new ClientBodyStream(exchange.getInputStream(), known), known);
+    return Body.of(new ClientBodyStream(exchange, known), known);
   }
 
-  private static void send(HttpServerExchange exchange, String method, ProxyResponse response) throws IOException {
+  /**
+   * Sets the status, reason and headers of {@code response} on the exchange, with framing for
+   * its body, and returns true if a body follows (false for HEAD, 1xx, 204 and 304).
+   */
+  static boolean writeHead(HttpServerExchange exchange, String method, ProxyResponse response) {
     exchange.setStatusCode(response.status());
     if (!response.reason().isEmpty()) {
       exchange.setReasonPhrase(response.reason());
@@ -249,10 +318,17 @@ final class UndertowHost implements HttpHandler {
       if (method.equals("HEAD") && length >= 0 && !out.contains(Headers.CONTENT_LENGTH)) {
         exchange.setResponseContentLength(length);  // what a GET would carry, not the 0 Undertow would say
       }
-      return;
+      return false;
     }
     if (length >= 0) {
       exchange.setResponseContentLength(length);
+    }
+    return true;
+  }
+
+  private static void send(HttpServerExchange exchange, String method, ProxyResponse response) throws IOException {
+    if (!writeHead(exchange, method, response)) {
+      return;
     }
     byte[] buffer = new byte[BUFFER_SIZE];
     OutputStream client = exchange.getOutputStream();
@@ -293,6 +369,10 @@ final class UndertowHost implements HttpHandler {
     headers.forEach((name, value) -> out.add(HttpString.tryFromString(name), value));
     out.put(Headers.CONTENT_TYPE, "text/plain; charset=utf-8");
     exchange.setResponseContentLength(body.length);
+    if (!exchange.isBlocking()) {
+      exchange.getResponseSender().send(java.nio.ByteBuffer.wrap(body));
+      return;
+    }
     try (OutputStream client = exchange.getOutputStream()) {
       client.write(body);
     } catch (IOException e) {

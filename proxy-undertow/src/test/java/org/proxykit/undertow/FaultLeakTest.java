@@ -76,6 +76,9 @@ class FaultLeakTest {
     assertTrue(after.threads <= before.threads + 4, "threads " + before.threads + " -> " + after.threads);
     assertTrue(after.fds <= before.fds + 8, "file descriptors " + before.fds + " -> " + after.fds);
     assertEquals(before.children, after.children, "child processes");
+    assertEquals(0, proxy.directForwarder().inFlight(), "forwards still in flight");
+    assertTrue(proxy.directForwarder().openConnections() <= 4, "upstream connections open: "
+        + proxy.directForwarder().openConnections());
     for (int i = 0; i < 8; i++) {
       assertEquals(200, Servers.get(proxy, "/ok").statusCode(), "a pooled connection leaked: the pool of 4 is stuck");
     }

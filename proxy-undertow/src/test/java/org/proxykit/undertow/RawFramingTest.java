@@ -111,6 +111,37 @@ class RawFramingTest {
     assertNull(backend.pollRequest(Duration.ofMillis(500)));
   }
 
+  @Test
+  void aClientThatClosesMidChunkedBodyNeverReachesTheBackendComplete() throws Exception {
+    ProxykitServer proxy = proxy("");
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+      socket.getOutputStream().write("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      socket.getOutputStream().flush();
+      Thread.sleep(200);  // the first chunk is on its way upstream before the client goes
+    }
+    assertNull(backend.pollRequest(Duration.ofMillis(500)), "the upstream must never see the last chunk");
+  }
+
+  @Test
+  void expectContinueIsAnsweredBeforeTheBodyIsSent() throws Exception {
+    ProxykitServer proxy = proxy("");
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+      socket.setSoTimeout(2000);
+      OutputStream out = socket.getOutputStream();
+      out.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      byte[] interim = socket.getInputStream().readNBytes("HTTP/1.1 100 Continue\r\n\r\n".length());
+      assertEquals("HTTP/1.1 100 Continue\r\n\r\n", new String(interim, StandardCharsets.US_ASCII));
+      out.write("hello".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      RecordedRequest received = backend.takeRequest();
+      assertEquals("hello", received.bodyText());
+      assertNull(received.header("Expect"), "the go-ahead was given here: the upstream gets the body without asking");
+    }
+  }
+
   private static int count(String text, String part) {
     int count = 0;
     for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {

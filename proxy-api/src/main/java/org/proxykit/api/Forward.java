@@ -1,0 +1,136 @@
+package org.proxykit.api;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link ForwardingHandler} forwards one request: the exact request to send upstream,
+ * the blocking way to send it, and what to do to the upstream's response before the client
+ * gets it. A forward is {@linkplain #direct() direct} when any HTTP/1.1 client honouring its
+ * {@link Direct} limits may send the request in place of the blocking sender; a host that
+ * cannot, or a forward that is not direct, calls {@link #send()} on a thread that may block.
+ *
+ * @since 0.1
+ */
+public final class Forward {
+  private final ProxyRequest request;
+  private final @Nullable Direct direct;
+  private final ProxyHandler sender;
+  private final Answer answer;
+
+  private Forward(ProxyRequest request, @Nullable Direct direct, ProxyHandler sender, Answer answer) {
+    this.request = Objects.requireNonNull(request, "request");
+    this.direct = direct;
+    this.sender = Objects.requireNonNull(sender, "sender");
+    this.answer = Objects.requireNonNull(answer, "answer");
+  }
+
+  /**
+   * Returns a forward of {@code request} (hop-by-hop headers already removed), which
+   * {@code sender} sends blocking and any client honouring {@code direct}, if not null, may
+   * send in its place.
+   */
+  public static Forward of(ProxyRequest request, @Nullable Direct direct, ProxyHandler sender) {
+    return new Forward(request, direct, sender, response -> response);
+  }
+
+  /** Returns a forward that is not direct: {@link #send()} calls {@code handler} with {@code request}. */
+  public static Forward blocking(ProxyRequest request, ProxyHandler handler) {
+    return new Forward(request, null, handler, response -> response);
+  }
+
+  /** Returns the request to send: where to, request line, end-to-end headers and body. */
+  public ProxyRequest request() {
+    return request;
+  }
+
+  /** Returns true if a client other than the blocking sender may send {@link #request()}. */
+  public boolean direct() {
+    return direct != null;
+  }
+
+  /** Returns the limits and failure answers a direct sender honours; only for a direct forward. */
+  public Direct limits() {
+    if (direct == null) {
+      throw new IllegalStateException("not a direct forward: send() it");
+    }
+    return direct;
+  }
+
+  /** Sends the request blocking and returns the answer the client gets. */
+  public ProxyResponse send() throws IOException {
+    return answer(sender.handle(request));
+  }
+
+  /**
+   * Returns the answer the client gets for the upstream's {@code response} to
+   * {@link #request()}, given with its headers as received (hop-by-hop ones included). The
+   * body passes through untouched; on failure the response is closed.
+   */
+  public ProxyResponse answer(ProxyResponse response) throws IOException {
+    try {
+      return answer.apply(response);
+    } catch (IOException | RuntimeException e) {
+      response.close();
+      throw e;
+    }
+  }
+
+  /** Returns this forward with {@code then} applied to its answers. */
+  public Forward thenAnswer(Answer then) {
+    Objects.requireNonNull(then, "then");
+    Answer first = answer;
+    return new Forward(request, direct, sender, response -> then.apply(first.apply(response)));
+  }
+
+  /** Changes a response head on its way to the client; must not read or replace the body. */
+  @FunctionalInterface
+  public interface Answer {
+    /** Returns the response the client gets in place of {@code response}. */
+    ProxyResponse apply(ProxyResponse response) throws IOException;
+  }
+
+  /**
+   * What a direct sender honours: the timeouts and connection limits of the transport the
+   * forward was meant for, and the answers its failures become (the same the transport gives).
+   */
+  public interface Direct {
+    /** Returns how long connecting may take. */
+    Duration connectTimeout();
+
+    /** Returns how long the upstream may stay silent, before the head or inside the body. */
+    Duration responseTimeout();
+
+    /** Returns how long a request may wait for a connection when the limit is reached. */
+    Duration poolWaitTimeout();
+
+    /** Returns how many connections one host and port may have at once. */
+    int maxConnectionsPerRoute();
+
+    /** Returns the answer for a failure to connect to, send {@code request} to or receive from its upstream. */
+    ProxyStatusException failure(ProxyRequest request, Throwable cause);
+
+    /** Returns the answer when connecting took longer than {@link #connectTimeout()}. */
+    ProxyStatusException connectTimedOut();
+
+    /** Returns the answer when the upstream was silent longer than {@link #responseTimeout()}. */
+    ProxyStatusException responseTimedOut();
+
+    /** Returns the answer when no connection freed up within {@link #poolWaitTimeout()}. */
+    ProxyStatusException poolExhausted();
+
+    /** Returns the answer when the upstream stopped reading the request body for longer than {@link #responseTimeout()}. */
+    ProxyStatusException uploadStalled();
+
+    /**
+     * Returns the answer for a response whose framing the proxy will not pass on (RFC 9112
+     * section 6.3: Transfer-Encoding with Content-Length, lengths that differ or are not
+     * decimal), or null if its framing is sound.
+     *
+     * @param transferEncoding the response's Transfer-Encoding values joined, or null if none
+     * @param contentLengths the response's Content-Length field values, in order
+     */
+    @Nullable ProxyStatusException refuseFraming(@Nullable String transferEncoding, java.util.List<String> contentLengths);
+  }
+}
