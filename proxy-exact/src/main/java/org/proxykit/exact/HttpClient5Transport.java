@@ -60,10 +60,12 @@ final class HttpClient5Transport implements Transport {
             .setSocketTimeout(responseTimeout)
             .setValidateAfterInactivity(TimeValue.ofSeconds(2))
             .build())
+        // the strict parser reads response heads; HttpClient's limits still bound chunk-size and trailer lines
         .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
             .http1Config(Http1Config.custom().setMaxHeaderCount(Upstream.MAX_RESPONSE_HEADERS)
                 .setMaxLineLength(Upstream.MAX_RESPONSE_LINE)
                 .build())
+            .responseParserFactory(StrictResponseParser.FACTORY)
             .build())
         .setTlsSocketStrategy(new DefaultClientTlsStrategy(
             config.sslContext != null ? config.sslContext : SSLContexts.createSystemDefault()))
