@@ -39,7 +39,11 @@ import org.proxykit.api.ProxyResponse;
 import org.proxykit.api.ProxyStatusException;
 import org.proxykit.api.spi.Transport;
 
-/** The {@code httpclient5} transport: Apache HttpClient 5 classic, blocking I/O, pooled keep-alive connections. */
+/**
+ * The {@code httpclient5} transport: Apache HttpClient 5 classic, blocking I/O, pooled
+ * keep-alive connections. Response heads are read by {@link StrictResponseParser}: one that
+ * is not exactly CRLF-delimited HTTP/1.1 (bare LF, bare CR, NUL, obs-fold) is 502.
+ */
 final class HttpClient5Transport implements Transport {
 
   private final Upstream.Config config;
@@ -60,10 +64,12 @@ final class HttpClient5Transport implements Transport {
             .setSocketTimeout(responseTimeout)
             .setValidateAfterInactivity(TimeValue.ofSeconds(2))
             .build())
+        // the strict parser reads response heads; HttpClient's limits still bound chunk-size and trailer lines
         .setConnectionFactory(ManagedHttpClientConnectionFactory.builder()
             .http1Config(Http1Config.custom().setMaxHeaderCount(Upstream.MAX_RESPONSE_HEADERS)
                 .setMaxLineLength(Upstream.MAX_RESPONSE_LINE)
                 .build())
+            .responseParserFactory(StrictResponseParser.FACTORY)
             .build())
         .setTlsSocketStrategy(new DefaultClientTlsStrategy(
             config.sslContext != null ? config.sslContext : SSLContexts.createSystemDefault()))

@@ -49,6 +49,9 @@ import org.slf4j.LoggerFactory;
  *       {@code idleTimeout}; the JDK client's selector thread ends when it is garbage
  *       collected, and {@link #close()} does not abort responses still being read.</li>
  *   <li>Targets the JDK's URI parser refuses (raw spaces, {@code |}, non-ASCII bytes) get 502.</li>
+ *   <li>Response heads are read leniently: bare LF line ends and a bare CR are accepted and
+ *       folded header lines (obs-fold) are merged, where {@code httpclient5} answers 502.
+ *       The head is re-written from the parsed headers, never copied.</li>
  *   <li>Connection limits are enforced by this transport (the JDK client has none), per
  *       transport and per host:port, with the same pool-wait timeout and 503.</li>
  * </ul>
