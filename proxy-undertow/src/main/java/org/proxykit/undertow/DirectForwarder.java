@@ -156,6 +156,7 @@ final class DirectForwarder {
     private boolean finished;
     private boolean requestSent;
     private boolean responseArrived;
+    private boolean responseEnded;
     private @Nullable Pump upload;
     private @Nullable StreamSinkChannel uploadSink;
     private @Nullable StreamSinkChannel responseSink;
@@ -177,10 +178,8 @@ final class DirectForwarder {
     void start() {
       inFlight.incrementAndGet();
       exchange.addExchangeCompleteListener((ended, next) -> {
-        if (!finished) {
-          // the client connection went away, or something else ended the exchange first
-          abandon();
-        }
+        // the response's end completes the exchange while it is flushed; else the client went away
+        finish(responseEnded);
         next.proceed();
       });
       acquire();
@@ -344,6 +343,7 @@ final class DirectForwarder {
     @Override
     public void ended(Pump pump) {
       boolean upstreamSide = pump == upload;
+      responseEnded |= !upstreamSide;
       StreamSinkChannel sink = upstreamSide ? uploadSink : responseSink;
       try {
         sink.shutdownWrites();
@@ -442,6 +442,7 @@ final class DirectForwarder {
       } catch (IOException e) {
         abort(connection);
       }
+      responseEnded = true;
       exchange.endExchange();
       finish(true);
     }
@@ -487,11 +488,6 @@ final class DirectForwarder {
       }
       finish(false);
       UndertowHost.answerError(exchange, failure.status(), failure.reason(), failure.headers());
-    }
-
-    /** The client exchange ended before the forward did: stop moving bytes, close the upstream connection. */
-    private void abandon() {
-      finish(false);
     }
 
     private void finish(boolean completed) {
