@@ -30,13 +30,16 @@ public final class ProxykitServer implements AutoCloseable {
   private final MountTable mounts;
   private final AccessLog accessLog;
   private final List<AutoCloseable> resources;
+  private final @Nullable SSLContext tls;
   private @Nullable Undertow undertow;
   private @Nullable GracefulShutdownHandler graceful;
   private List<URI> urls = List.of();
   private boolean stopped;
 
-  ProxykitServer(ProxykitConfig config, MountTable mounts, AccessLog accessLog, List<AutoCloseable> resources) {
+  ProxykitServer(ProxykitConfig config, @Nullable SSLContext tls, MountTable mounts, AccessLog accessLog,
+      List<AutoCloseable> resources) {
     this.config = config;
+    this.tls = tls;
     this.mounts = mounts;
     this.accessLog = accessLog;
     this.resources = List.copyOf(resources);
@@ -91,8 +94,6 @@ public final class ProxykitServer implements AutoCloseable {
         .setSocketOption(Options.READ_TIMEOUT, (int) limits.bodyTimeout().toMillis());
     // Undertow's own default would refuse bodies over a few MiB: no limit unless one is configured
     builder.setServerOption(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBodySize() > 0 ? limits.maxBodySize() : Long.MAX_VALUE);
-    SSLContext tls = config.tls() == null ? null
-        : PemTls.serverContext(config.tls().cert(), config.tls().key(), config.source());
     for (ProxykitConfig.Listener listener : config.listeners()) {
       if (tls != null) {
         builder.addHttpsListener(listener.port(), listener.host(), tls);

@@ -134,6 +134,53 @@ class ConfigTest {
   }
 
   @Test
+  void tlsFilesAreReadWhenTheServerIsMadeNotWhenItStarts(@TempDir Path dir) throws Exception {
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    Files.writeString(dir.resolve("junk.pem"), "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n");
+    Files.writeString(dir.resolve("empty.pem"), "no PEM here\n");
+    String tls = "server: { listen: 127.0.0.1:0, tls: { cert: %s, key: %s } }\n" + ECHO;
+
+    Proxykit.server(ProxykitConfig.parse(String.format(tls, "cert.pem", "key.pem"), "t.yaml", dir)).close();
+    assertEquals("t.yaml: server.tls.cert: cannot read '" + dir.resolve("junk.pem") + "': "
+        + "not valid PEM: bad base64",
+        assertThrows(ConfigException.class, () -> Proxykit.server(
+            ProxykitConfig.parse(String.format(tls, "junk.pem", "key.pem"), "t.yaml", dir))).getMessage());
+    assertEquals("t.yaml: server.tls.key: no unencrypted PRIVATE KEY in '" + dir.resolve("empty.pem") + "'",
+        assertThrows(ConfigException.class, () -> Proxykit.server(
+            ProxykitConfig.parse(String.format(tls, "cert.pem", "empty.pem"), "t.yaml", dir))).getMessage());
+    ProxykitConfig goneLater = ProxykitConfig.parse(String.format(tls, "cert.pem", "key.pem"), "t.yaml", dir);
+    Files.delete(dir.resolve("key.pem"));
+    assertEquals("t.yaml: server.tls.key: cannot read '" + dir.resolve("key.pem") + "': no such file",
+        assertThrows(ConfigException.class, () -> Proxykit.server(goneLater)).getMessage());
+  }
+
+  @Test
+  void aKeyThatIsNotTheCertificatesIsRefusedBeforeAnyHandshake(@TempDir Path dir) throws Exception {
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("other-cert.pem"), dir.resolve("other-key.pem"));
+    ProxykitConfig mismatched = ProxykitConfig.parse("server: { listen: 127.0.0.1:0, tls: { cert: cert.pem, key: other-key.pem } }\n"
+        + ECHO, "t.yaml", dir);
+    assertEquals("t.yaml: server.tls.key: '" + dir.resolve("other-key.pem") + "' is not the private key of the first "
+        + "certificate in '" + dir.resolve("cert.pem") + "'",
+        assertThrows(ConfigException.class, () -> Proxykit.server(mismatched)).getMessage());
+  }
+
+  @Test
+  void rsaKeysAreMatchedByModulusAndKeyTypesMustAgree() throws Exception {
+    java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    java.security.KeyPair one = rsa.generateKeyPair();
+    java.security.KeyPair two = rsa.generateKeyPair();
+    java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+    java.security.KeyPair three = ec.generateKeyPair();
+    assertEquals(true, PemTls.matches(one.getPrivate(), one.getPublic()));
+    assertEquals(false, PemTls.matches(one.getPrivate(), two.getPublic()));
+    assertEquals(false, PemTls.matches(one.getPrivate(), three.getPublic()));
+    assertEquals(false, PemTls.matches(three.getPrivate(), one.getPublic()));
+    assertEquals(true, PemTls.matches(three.getPrivate(), three.getPublic()));
+  }
+
+  @Test
   void aMissingFileIsOneLine(@TempDir Path dir) {
     Path missing = dir.resolve("missing.yaml");
     assertEquals(missing + ": no such file",
