@@ -69,11 +69,10 @@ final class BuiltInFactories {
     public ProxyHandler create(Settings settings, HandlerContext context) {
       Set<Integer> connectPorts = ports(settings, "connectPorts", "443");
       Set<Integer> httpPorts = ports(settings, "httpPorts", "80");
-      Duration connectTimeout = settings.duration("connectTimeout", Duration.ofSeconds(10));
-      Duration tunnelIdle = settings.duration("tunnelIdleTimeout", Duration.ofMinutes(5));
+      Duration connectTimeout = Durations.positive(settings, "connectTimeout", Duration.ofSeconds(10));
+      Duration tunnelIdle = Durations.positive(settings, "tunnelIdleTimeout", Duration.ofMinutes(5));
       ExactProxy exact = exactProxy(settings.without("connectPorts").without("httpPorts").without("tunnelIdleTimeout"));
-      return new ForwardProxy(exact, connectPorts, httpPorts, connectTimeout == null ? Duration.ofSeconds(10)
-          : connectTimeout, tunnelIdle == null ? Duration.ofMinutes(5) : tunnelIdle);
+      return new ForwardProxy(exact, connectPorts, httpPorts, connectTimeout, tunnelIdle);
     }
 
     private static Set<Integer> ports(Settings settings, String key, String fallback) {
@@ -140,10 +139,10 @@ final class BuiltInFactories {
         if (settings.has("port")) {
           spawn.port(settings.integer("port", 0));
         }
-        spawn.startTimeout(settings.duration("startTimeout", Duration.ofSeconds(30)));
-        spawn.stopTimeout(settings.duration("stopTimeout", Duration.ofSeconds(10)));
+        spawn.startTimeout(Durations.bounded(settings, "startTimeout", Duration.ofSeconds(30)));
+        spawn.stopTimeout(Durations.bounded(settings, "stopTimeout", Duration.ofSeconds(10)));
         if (settings.has("idleShutdown")) {
-          spawn.idleShutdown(settings.duration("idleShutdown", null));
+          spawn.idleShutdown(Durations.bounded(settings, "idleShutdown", null));
         }
         if (settings.has("readinessPath")) {
           spawn.readinessPath(settings.string("readinessPath", "/"));
@@ -161,8 +160,16 @@ final class BuiltInFactories {
     }
   }
 
+  /** The transport settings that are durations; the HTTP client's socket timeouts are int milliseconds. */
+  private static final List<String> TRANSPORT_DURATIONS =
+      List.of("connectTimeout", "responseTimeout", "poolWaitTimeout", "idleTimeout");
+
   /** Makes an ExactProxy from {@code transport} (a name) and the transport settings. */
   static ExactProxy exactProxy(Settings settings) {
+    for (String key : TRANSPORT_DURATIONS) {
+      // HttpClient 5 would quietly cut a longer socket timeout down to Integer.MAX_VALUE ms
+      Durations.bounded(settings, key, null);
+    }
     ExactProxy.Builder builder = ExactProxy.builder().settings(settings.without("transport"));
     String transport = settings.string("transport", null);
     if (transport != null) {

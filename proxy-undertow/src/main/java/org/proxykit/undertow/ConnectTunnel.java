@@ -50,7 +50,7 @@ final class ConnectTunnel {
     }
     IoFuture<StreamConnection> connecting =
         exchange.getConnection().getWorker().openStreamConnection(destination, null,
-            OptionMap.create(org.xnio.Options.READ_TIMEOUT, (int) proxy.tunnelIdleTimeout().toMillis()));
+            OptionMap.create(org.xnio.Options.READ_TIMEOUT, Durations.millis(proxy.tunnelIdleTimeout())));
     IoFuture.Status status = connecting.await(proxy.connectTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     if (status == IoFuture.Status.WAITING) {
       connecting.cancel();

@@ -118,6 +118,18 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     if (listeners.isEmpty()) {
       throw new ConfigException(source + ": server.listen: at least one HOST:PORT is needed");
     }
+    // also when made in code: these become int milliseconds (Durations)
+    checkTimeout(source, "server.limits.headerTimeout", limits.headerTimeout());
+    checkTimeout(source, "server.limits.idleTimeout", limits.idleTimeout());
+    checkTimeout(source, "server.limits.bodyTimeout", limits.bodyTimeout());
+    checkTimeout(source, "server.shutdownGrace", shutdownGrace);
+  }
+
+  private static void checkTimeout(String source, String key, Duration value) {
+    if (value.isNegative() || value.isZero() || value.compareTo(Durations.MAX) > 0) {
+      throw new ConfigException(source + ": " + key + ": must be more than 0 and at most " + Durations.MAX.toMillis()
+          + "ms (24.8 days), got " + value);
+    }
   }
 
   /**
@@ -327,11 +339,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
   }
 
   private static Duration nonZero(Settings settings, String key, Duration fallback) {
-    Duration value = Objects.requireNonNull(settings.duration(key, fallback));
-    if (value.isZero()) {
-      throw new IllegalArgumentException(settings.pathOf(key) + ": must be more than 0");
-    }
-    return value;
+    return Durations.positive(settings, key, fallback);
   }
 
   private static Map<String, Object> stringKeys(Map<?, ?> map) {

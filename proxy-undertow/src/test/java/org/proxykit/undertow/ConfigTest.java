@@ -91,6 +91,10 @@ class ConfigTest {
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: echo } ]\" | t.yaml: mounts[0].handler: expected a map with a 'type'",
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: { type: echo }, extra: 1 } ]\" | t.yaml: mounts[0].extra: unknown key (known: handler, path)",
       "\"server: { listen: a:1, listen: b:2 }\"                | t.yaml:1:30: not valid YAML: Duplicate field 'listen'",
+      "\"server: { listen: a:1, limits: { idleTimeout: 25d } }\" | t.yaml: server.limits.idleTimeout: must be at most 2147483647ms (24.8 days), got '25d'",
+      "\"server: { listen: a:1, limits: { headerTimeout: 2147483648ms } }\" | t.yaml: server.limits.headerTimeout: must be at most 2147483647ms (24.8 days), got '2147483648ms'",
+      "\"server: { listen: a:1, limits: { bodyTimeout: P30D } }\" | t.yaml: server.limits.bodyTimeout: must be at most 2147483647ms (24.8 days), got 'P30D'",
+      "\"server: { listen: a:1, shutdownGrace: 999999999999999d }\" | t.yaml: server.shutdownGrace: must be at most 2147483647ms (24.8 days), got '999999999999999d'",
   })
   void configMistakesAreOneLineNamingTheFileAndKey(String yaml, String message) {
     ConfigException e = assertThrows(ConfigException.class, () -> ProxykitConfig.parse(yaml, "t.yaml", Path.of(".")));
@@ -125,6 +129,12 @@ class ConfigTest {
       "\"{ type: spawn, command: [x], readinessPath: health }\" | t.yaml: mounts[0].handler: readiness path must start with /, got 'health'",
       "\"{ type: spawn, command: [x], port: 70000 }\" | t.yaml: mounts[0].handler: port: must be 1-65535, got 70000",
       "\"{ type: middleware, next: { type: ech } }\" | t.yaml: mounts[0].handler.next.type: unknown handler type 'ech' (known: app, echo, exact, forward, middleware, spawn, test-failing)",
+      "\"{ type: forward, tunnelIdleTimeout: 30d }\"  | t.yaml: mounts[0].handler.tunnelIdleTimeout: must be at most 2147483647ms (24.8 days), got '30d'",
+      "\"{ type: forward, connectTimeout: 0s }\"      | t.yaml: mounts[0].handler.connectTimeout: must be more than 0",
+      "\"{ type: exact, responseTimeout: 25d }\"      | t.yaml: mounts[0].handler.responseTimeout: must be at most 2147483647ms (24.8 days), got '25d'",
+      "\"{ type: app, href: 'http://x', idleTimeout: 600h }\" | t.yaml: mounts[0].handler.idleTimeout: must be at most 2147483647ms (24.8 days), got '600h'",
+      "\"{ type: spawn, command: [x], idleShutdown: 100d }\" | t.yaml: mounts[0].handler.idleShutdown: must be at most 2147483647ms (24.8 days), got '100d'",
+      "\"{ type: middleware, next: { type: echo }, trust: { maxAge: 9999999999999999d } }\" | t.yaml: mounts[0].handler.trust.maxAge: must be at most 2147483647ms (24.8 days), got '9999999999999999d'",
   })
   void handlerMistakesAreOneLineNamingTheFileAndKey(String handler, String message) {
     ProxykitConfig config = ProxykitConfig.parse(LISTEN + "mounts: [ { path: /, handler: " + handler + " } ]\n",
@@ -178,6 +188,26 @@ class ConfigTest {
     assertEquals(false, PemTls.matches(one.getPrivate(), three.getPublic()));
     assertEquals(false, PemTls.matches(three.getPrivate(), one.getPublic()));
     assertEquals(true, PemTls.matches(three.getPrivate(), three.getPublic()));
+  }
+
+  @Test
+  void timeoutsUpToWhatAnIntOfMillisecondsHoldsAreTakenAndAFractionOfAMillisecondIsOne() {
+    ProxykitConfig config = ProxykitConfig.parse("server: { listen: a:1, shutdownGrace: 24d, limits: { headerTimeout: PT0.0001S, "
+        + "idleTimeout: 2147483647ms } }\n" + ECHO, "t.yaml", Path.of("."));
+    assertEquals(Duration.ofDays(24), config.shutdownGrace());
+    assertEquals(Duration.ofMillis(1), config.limits().headerTimeout());
+    assertEquals(Integer.MAX_VALUE, Durations.millis(config.limits().idleTimeout()));
+  }
+
+  @Test
+  void aConfigMadeInCodeIsCheckedToo() {
+    ProxykitConfig.Limits tooLong = new ProxykitConfig.Limits(16384, 100, -1, Duration.ofSeconds(30),
+        Duration.ofDays(30), Duration.ofSeconds(60));
+    ConfigException e = assertThrows(ConfigException.class, () -> new ProxykitConfig("embedded",
+        List.of(new ProxykitConfig.Listener("127.0.0.1", 0)), true, null, tooLong, 8, Duration.ofSeconds(1), "off",
+        List.of(), Path.of(".")));
+    assertEquals("embedded: server.limits.idleTimeout: must be more than 0 and at most 2147483647ms (24.8 days), got PT720H",
+        e.getMessage());
   }
 
   @Test
