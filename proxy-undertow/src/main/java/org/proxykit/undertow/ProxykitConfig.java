@@ -86,7 +86,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
    *
    * @param maxHeaderSize bytes of request line and headers; nginx allows 4 x 8 KiB buffers
    * @param maxHeaders number of header fields; nginx has no count limit, Undertow 200
-   * @param maxBodySize request body bytes, or -1 for no limit (leave the key out of the config); nginx's client_max_body_size is 1 MiB
+   * @param maxBodySize request body bytes, or -1 for no limit (in the config: -1, or no key); nginx's client_max_body_size is 1 MiB
    * @param headerTimeout time to receive the request head; nginx's client_header_timeout is 60s
    * @param idleTimeout time a kept-alive connection may wait for its next request; nginx's keepalive_timeout is 75s
    * @param bodyTimeout time the request body may stop arriving before 408; nginx's client_body_timeout is 60s
@@ -237,7 +237,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     Limits limits = new Limits(
         positiveSize(limitSettings, "maxHeaderSize", defaults.maxHeaderSize()),
         positive(limitSettings, "maxHeaders", defaults.maxHeaders()),
-        limitSettings.has("maxBodySize") ? positiveSize(limitSettings, "maxBodySize", -1) : -1,
+        maxBodySize(limitSettings),
         nonZero(limitSettings, "headerTimeout", defaults.headerTimeout()),
         nonZero(limitSettings, "idleTimeout", defaults.idleTimeout()),
         nonZero(limitSettings, "bodyTimeout", defaults.bodyTimeout()));
@@ -336,6 +336,20 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
       throw new IllegalArgumentException(settings.pathOf(key) + ": must be more than 0");
     }
     return value;
+  }
+
+  /** Reads {@code maxBodySize}: a size more than 0, or -1 (or no key) for no limit. */
+  private static long maxBodySize(Settings limits) {
+    Object value = limits.get("maxBodySize");
+    if (value == null || value.equals(-1) || value.equals(-1L) || value.equals("-1")) {
+      return -1;
+    }
+    boolean negative = (value instanceof Integer || value instanceof Long) && ((Number) value).longValue() < 0;
+    if (negative || limits.size("maxBodySize", -1) == 0) {
+      throw new IllegalArgumentException(limits.pathOf("maxBodySize") + ": must be more than 0, or -1 for no limit, got "
+          + value);
+    }
+    return limits.size("maxBodySize", -1);
   }
 
   private static Duration nonZero(Settings settings, String key, Duration fallback) {
