@@ -307,6 +307,13 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
       throw new IllegalArgumentException(mount.pathOf("path")
           + ": expected / or a prefix such as /app (no trailing slash), got '" + path + "'");
     }
+    if (path.contains("//")) {
+      throw new IllegalArgumentException(mount.pathOf("path") + ": must not contain //, got '" + path + "'");
+    }
+    // requests with such segments are refused (400), so such a mount could never match
+    if (UndertowHost.hasDotSegment(path)) {
+      throw new IllegalArgumentException(mount.pathOf("path") + ": must not have . or .. segments, got '" + path + "'");
+    }
     return path;
   }
 

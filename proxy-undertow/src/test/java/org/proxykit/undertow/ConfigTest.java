@@ -90,6 +90,15 @@ class ConfigTest {
       "\"server: { listen: a:1 }\nmounts: [ { handler: { type: echo } } ]\" | t.yaml: mounts[0].path: missing",
       "\"server: { listen: a:1 }\nmounts: [ { path: app, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got 'app'",
       "\"server: { listen: a:1 }\nmounts: [ { path: /app/, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got '/app/'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /a/../b, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/a/../b'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /, handler: { type: echo } }, { path: /a/., handler: { type: echo } } ]\" | t.yaml: mounts[1].path: must not have . or .. segments, got '/a/.'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /./a, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/./a'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /.., handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/..'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: '/a/%2e%2E', handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/a/%2e%2E'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: '/a/..;x', handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/a/..;x'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: //a, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not contain //, got '//a'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /a//b, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not contain //, got '/a//b'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: a/b, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got 'a/b'",
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: { type: echo } }, { path: /a, handler: { type: echo } } ]\" | t.yaml: mounts[1].path: '/a' is mounted twice",
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: echo } ]\" | t.yaml: mounts[0].handler: expected a map with a 'type'",
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: { type: echo }, extra: 1 } ]\" | t.yaml: mounts[0].extra: unknown key (known: handler, path)",
@@ -211,6 +220,13 @@ class ConfigTest {
         List.of(), Path.of(".")));
     assertEquals("embedded: server.limits.idleTimeout: must be more than 0 and at most 2147483647ms (24.8 days), got PT720H",
         e.getMessage());
+  }
+
+  @Test
+  void mountPathsWithDotsThatAreNotWholeSegmentsAreFine() {
+    ProxykitConfig config = ProxykitConfig.parse(LISTEN + "mounts: [ { path: /a.b/..c/.well-known, handler: { type: echo } } ]\n",
+        "t.yaml", Path.of("."));
+    assertEquals("/a.b/..c/.well-known", config.mounts().get(0).path());
   }
 
   @Test
