@@ -81,6 +81,17 @@ final class ConnectTunnel {
       splice(upstream.getSourceChannel(), client.getSinkChannel(), exchange, oneDone, closeAll);
     });
     exchange.setStatusCode(200);
+    // RFC 9110 section 9.3.6: a 2xx answer to CONNECT carries no Content-Length or Transfer-Encoding.
+    // Undertow frames a 200 without a body as chunked, then as Content-Length: 0; for the statuses
+    // that have no body it sends neither, so the response channel is made as for 204, then 200 is sent.
+    exchange.addResponseWrapper((factory, ignored) -> {
+      exchange.setStatusCode(204);
+      try {
+        return factory.create();
+      } finally {
+        exchange.setStatusCode(200);
+      }
+    });
   }
 
   private static <I extends StreamSourceChannel, O extends StreamSinkChannel> void splice(

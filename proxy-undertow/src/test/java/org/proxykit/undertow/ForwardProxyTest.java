@@ -119,6 +119,22 @@ class ForwardProxyTest {
   }
 
   @Test
+  void theAnswerToConnectHasNoContentLengthNorTransferEncoding() throws Exception {
+    try (ServerSocket destination = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      ProxykitServer proxy = forwardProxy("[" + destination.getLocalPort() + "]");
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+        client.setSoTimeout(10_000);
+        client.getOutputStream().write(("CONNECT 127.0.0.1:" + destination.getLocalPort() + " HTTP/1.1\r\nHost: 127.0.0.1:"
+            + destination.getLocalPort() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        String head = readHead(client.getInputStream());
+        // RFC 9110 section 9.3.6: a 2xx answer to CONNECT has no Content-Length or Transfer-Encoding
+        assertTrue(head.matches("HTTP/1\\.1 200 OK\r\nDate: [^\r\n]+\r\n\r\n"), head);
+        destination.accept().close();
+      }
+    }
+  }
+
+  @Test
   void connectToAPortNotAllowedIs403() throws Exception {
     ProxykitServer proxy = forwardProxy("[443]");
     String answer = Servers.raw(proxy, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n");
