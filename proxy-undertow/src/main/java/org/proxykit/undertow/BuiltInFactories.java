@@ -56,8 +56,9 @@ final class BuiltInFactories {
   }
 
   /**
-   * {@code {type: forward, httpPorts: [80], connectPorts: [443], connectTimeout: 10s,
-   * tunnelIdleTimeout: 5m, transport: NAME, ...}}: the forward (browser) proxy.
+   * {@code {type: forward, httpPorts: [80], connectPorts: [443], destinations: {deny: [CIDR..],
+   * allow: [CIDR..]}, connectTimeout: 10s, tunnelIdleTimeout: 5m, transport: NAME, ...}}: the
+   * forward (browser) proxy; see {@link Destinations} for what it may reach.
    */
   static final class Forward implements HandlerFactory {
     @Override
@@ -71,8 +72,10 @@ final class BuiltInFactories {
       Set<Integer> httpPorts = ports(settings, "httpPorts", "80");
       Duration connectTimeout = Durations.positive(settings, "connectTimeout", Duration.ofSeconds(10));
       Duration tunnelIdle = Durations.positive(settings, "tunnelIdleTimeout", Duration.ofMinutes(5));
-      ExactProxy exact = exactProxy(settings.without("connectPorts").without("httpPorts").without("tunnelIdleTimeout"));
-      return new ForwardProxy(exact, connectPorts, httpPorts, connectTimeout, tunnelIdle);
+      Destinations destinations = Destinations.of(settings.nested("destinations"));
+      ExactProxy exact = exactProxy(settings.without("connectPorts").without("httpPorts").without("tunnelIdleTimeout")
+          .without("destinations"));
+      return new ForwardProxy(exact, connectPorts, httpPorts, destinations, connectTimeout, tunnelIdle);
     }
 
     private static Set<Integer> ports(Settings settings, String key, String fallback) {

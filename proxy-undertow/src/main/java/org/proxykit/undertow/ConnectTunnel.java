@@ -19,9 +19,10 @@ import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
 
 /**
- * A {@code CONNECT host:port} tunnel: connects to the destination, answers 200, then copies
- * bytes both ways on Undertow's I/O threads until both sides are done. Each direction ends
- * by shutting down writes on the other side, so half-closed connections work.
+ * A {@code CONNECT host:port} tunnel: connects to the destination (a port and an address the
+ * forward proxy allows), answers 200, then copies bytes both ways on Undertow's I/O threads
+ * until both sides are done. Each direction ends by shutting down writes on the other side,
+ * so half-closed connections work.
  */
 final class ConnectTunnel {
   private static final Logger log = LoggerFactory.getLogger(ConnectTunnel.class);
@@ -44,10 +45,8 @@ final class ConnectTunnel {
     if (!proxy.allowsConnectTo(port)) {
       throw ProxyStatusException.forbidden("CONNECT to port " + port + " is not allowed");
     }
-    InetSocketAddress destination = new InetSocketAddress(host, port);
-    if (destination.isUnresolved()) {
-      throw ProxyStatusException.badGateway("bad domain name: " + host, null);
-    }
+    // resolved and checked once; the tunnel goes to exactly this address
+    InetSocketAddress destination = new InetSocketAddress(proxy.resolveConnect(host), port);
     IoFuture<StreamConnection> connecting =
         exchange.getConnection().getWorker().openStreamConnection(destination, null,
             OptionMap.create(org.xnio.Options.READ_TIMEOUT, Durations.millis(proxy.tunnelIdleTimeout())));
