@@ -57,8 +57,9 @@ final class BuiltInFactories {
   }
 
   /**
-   * {@code {type: forward, httpPorts: [80], connectPorts: [443], connectTimeout: 10s,
-   * tunnelIdleTimeout: 5m, transport: NAME, ...}}: the forward (browser) proxy.
+   * {@code {type: forward, httpPorts: [80], connectPorts: [443], destinations: {deny: [CIDR..],
+   * allow: [CIDR..]}, connectTimeout: 10s, tunnelIdleTimeout: 5m, transport: NAME, ...}}: the
+   * forward (browser) proxy; see {@link Destinations} for what it may reach.
    */
   static final class Forward implements HandlerFactory {
     @Override
@@ -70,11 +71,12 @@ final class BuiltInFactories {
     public ProxyHandler create(Settings settings, HandlerContext context) {
       Set<Integer> connectPorts = ports(settings, "connectPorts", "443");
       Set<Integer> httpPorts = ports(settings, "httpPorts", "80");
-      Duration connectTimeout = settings.duration("connectTimeout", Duration.ofSeconds(10));
-      Duration tunnelIdle = settings.duration("tunnelIdleTimeout", Duration.ofMinutes(5));
-      ExactProxy exact = exactProxy(settings.without("connectPorts").without("httpPorts").without("tunnelIdleTimeout"));
-      return new ForwardProxy(exact, connectPorts, httpPorts, connectTimeout == null ? Duration.ofSeconds(10)
-          : connectTimeout, tunnelIdle == null ? Duration.ofMinutes(5) : tunnelIdle);
+      Duration connectTimeout = Durations.positive(settings, "connectTimeout", Duration.ofSeconds(10));
+      Duration tunnelIdle = Durations.positive(settings, "tunnelIdleTimeout", Duration.ofMinutes(5));
+      Destinations destinations = Destinations.of(settings.nested("destinations"));
+      ExactProxy exact = exactProxy(settings.without("connectPorts").without("httpPorts").without("tunnelIdleTimeout")
+          .without("destinations"));
+      return new ForwardProxy(exact, connectPorts, httpPorts, destinations, connectTimeout, tunnelIdle);
     }
 
     private static Set<Integer> ports(Settings settings, String key, String fallback) {
@@ -141,10 +143,10 @@ final class BuiltInFactories {
         if (settings.has("port")) {
           spawn.port(settings.integer("port", 0));
         }
-        spawn.startTimeout(settings.duration("startTimeout", Duration.ofSeconds(30)));
-        spawn.stopTimeout(settings.duration("stopTimeout", Duration.ofSeconds(10)));
+        spawn.startTimeout(Durations.bounded(settings, "startTimeout", Duration.ofSeconds(30)));
+        spawn.stopTimeout(Durations.bounded(settings, "stopTimeout", Duration.ofSeconds(10)));
         if (settings.has("idleShutdown")) {
-          spawn.idleShutdown(settings.duration("idleShutdown", null));
+          spawn.idleShutdown(Durations.bounded(settings, "idleShutdown", null));
         }
         if (settings.has("readinessPath")) {
           spawn.readinessPath(settings.string("readinessPath", "/"));
@@ -162,8 +164,16 @@ final class BuiltInFactories {
     }
   }
 
+  /** The transport settings that are durations; the HTTP client's socket timeouts are int milliseconds. */
+  private static final List<String> TRANSPORT_DURATIONS =
+      List.of("connectTimeout", "responseTimeout", "poolWaitTimeout", "idleTimeout");
+
   /** Makes an ExactProxy from {@code transport} (a name) and the transport settings. */
   static ExactProxy exactProxy(Settings settings) {
+    for (String key : TRANSPORT_DURATIONS) {
+      // HttpClient 5 would quietly cut a longer socket timeout down to Integer.MAX_VALUE ms
+      Durations.bounded(settings, key, null);
+    }
     ExactProxy.Builder builder = ExactProxy.builder().settings(settings.without("transport"));
     String transport = settings.string("transport", null);
     if (transport != null) {

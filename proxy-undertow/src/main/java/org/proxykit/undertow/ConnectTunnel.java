@@ -19,9 +19,10 @@ import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
 
 /**
- * A {@code CONNECT host:port} tunnel: connects to the destination, answers 200, then copies
- * bytes both ways on Undertow's I/O threads until both sides are done. Each direction ends
- * by shutting down writes on the other side, so half-closed connections work.
+ * A {@code CONNECT host:port} tunnel: connects to the destination (a port and an address the
+ * forward proxy allows), answers 200, then copies bytes both ways on Undertow's I/O threads
+ * until both sides are done. Each direction ends by shutting down writes on the other side,
+ * so half-closed connections work.
  */
 final class ConnectTunnel {
   private static final Logger log = LoggerFactory.getLogger(ConnectTunnel.class);
@@ -44,13 +45,11 @@ final class ConnectTunnel {
     if (!proxy.allowsConnectTo(port)) {
       throw ProxyStatusException.forbidden("CONNECT to port " + port + " is not allowed");
     }
-    InetSocketAddress destination = new InetSocketAddress(host, port);
-    if (destination.isUnresolved()) {
-      throw ProxyStatusException.badGateway("bad domain name: " + host, null);
-    }
+    // resolved and checked once; the tunnel goes to exactly this address
+    InetSocketAddress destination = new InetSocketAddress(proxy.resolveConnect(host), port);
     IoFuture<StreamConnection> connecting =
         exchange.getConnection().getWorker().openStreamConnection(destination, null,
-            OptionMap.create(org.xnio.Options.READ_TIMEOUT, (int) proxy.tunnelIdleTimeout().toMillis()));
+            OptionMap.create(org.xnio.Options.READ_TIMEOUT, Durations.millis(proxy.tunnelIdleTimeout())));
     IoFuture.Status status = connecting.await(proxy.connectTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     if (status == IoFuture.Status.WAITING) {
       connecting.cancel();
@@ -81,6 +80,17 @@ final class ConnectTunnel {
       splice(upstream.getSourceChannel(), client.getSinkChannel(), exchange, oneDone, closeAll);
     });
     exchange.setStatusCode(200);
+    // RFC 9110 section 9.3.6: a 2xx answer to CONNECT carries no Content-Length or Transfer-Encoding.
+    // Undertow frames a 200 without a body as chunked, then as Content-Length: 0; for the statuses
+    // that have no body it sends neither, so the response channel is made as for 204, then 200 is sent.
+    exchange.addResponseWrapper((factory, ignored) -> {
+      exchange.setStatusCode(204);
+      try {
+        return factory.create();
+      } finally {
+        exchange.setStatusCode(200);
+      }
+    });
   }
 
   private static <I extends StreamSourceChannel, O extends StreamSinkChannel> void splice(

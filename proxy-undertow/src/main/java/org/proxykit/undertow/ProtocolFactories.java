@@ -132,11 +132,11 @@ final class ProtocolFactories {
       for (int i = 0; i < publicFiles.size(); i++) {
         keys.add(key(trust, "ed25519PublicKeyFile", i, publicFiles, name -> Keys.ed25519PublicKey(context.file(name), null)));
       }
+      // checked even without keys, so a mistake there is not silent
+      Duration maxAge = positive(trust, "maxAge", Duration.ofSeconds(60));
+      Duration skew = positive(trust, "skew", Duration.ofSeconds(5));
       if (!keys.isEmpty()) {
-        middleware.verifier(RequestVerifier.builder(keys)
-            .maxAge(positive(trust, "maxAge", Duration.ofSeconds(60)))
-            .skew(positive(trust, "skew", Duration.ofSeconds(5)))
-            .build());
+        middleware.verifier(RequestVerifier.builder(keys).maxAge(maxAge).skew(skew).build());
       }
       middleware.requireSignature(trust.bool("requireSignature", true));
       try {
@@ -182,11 +182,7 @@ final class ProtocolFactories {
     }
 
     private static Duration positive(Settings settings, String key, Duration fallback) {
-      Duration value = settings.duration(key, fallback);
-      if (value == null || value.isZero()) {
-        throw new IllegalArgumentException(settings.pathOf(key) + ": must be more than 0");
-      }
-      return value;
+      return Durations.positive(settings, key, fallback);
     }
   }
 

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
 import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.spi.ProviderRegistry;
 
@@ -110,6 +111,9 @@ public final class Proxykit {
     @Provides
     @Singleton
     ProxykitServer server(ProxykitConfig config, HandlerTypes types) {
+      // read here, not at start, so that proxykit check refuses what serve would
+      SSLContext tls = config.tls() == null ? null
+          : PemTls.serverContext(config.tls().cert(), config.tls().key(), config.source());
       List<MountTable.Entry> entries = new ArrayList<>();
       try {
         for (ProxykitConfig.Mount mount : config.mounts()) {
@@ -130,7 +134,7 @@ public final class Proxykit {
         throw new ConfigException(config.source() + ": server.accessLog: cannot open '" + config.accessLog() + "': "
             + e.getMessage());
       }
-      return new ProxykitServer(config, new MountTable(entries), accessLog, types.resources());
+      return new ProxykitServer(config, tls, new MountTable(entries), accessLog, types.resources());
     }
 
     /** Closes every resource; a failure to close is added to {@code failure}, never hides it. */

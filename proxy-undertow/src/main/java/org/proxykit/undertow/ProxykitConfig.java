@@ -86,7 +86,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
    *
    * @param maxHeaderSize bytes of request line and headers; nginx allows 4 x 8 KiB buffers
    * @param maxHeaders number of header fields; nginx has no count limit, Undertow 200
-   * @param maxBodySize request body bytes, or -1 for no limit (leave the key out of the config); nginx's client_max_body_size is 1 MiB
+   * @param maxBodySize request body bytes, or -1 for no limit (in the config: -1, or no key); nginx's client_max_body_size is 1 MiB
    * @param headerTimeout time to receive the request head; nginx's client_header_timeout is 60s
    * @param idleTimeout time a kept-alive connection may wait for its next request; nginx's keepalive_timeout is 75s
    * @param bodyTimeout time the request body may stop arriving before 408; nginx's client_body_timeout is 60s
@@ -117,6 +117,18 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     Objects.requireNonNull(folder, "folder");
     if (listeners.isEmpty()) {
       throw new ConfigException(source + ": server.listen: at least one HOST:PORT is needed");
+    }
+    // also when made in code: these become int milliseconds (Durations)
+    checkTimeout(source, "server.limits.headerTimeout", limits.headerTimeout());
+    checkTimeout(source, "server.limits.idleTimeout", limits.idleTimeout());
+    checkTimeout(source, "server.limits.bodyTimeout", limits.bodyTimeout());
+    checkTimeout(source, "server.shutdownGrace", shutdownGrace);
+  }
+
+  private static void checkTimeout(String source, String key, Duration value) {
+    if (value.isNegative() || value.isZero() || value.compareTo(Durations.MAX) > 0) {
+      throw new ConfigException(source + ": " + key + ": must be more than 0 and at most " + Durations.MAX.toMillis()
+          + "ms (24.8 days), got " + value);
     }
   }
 
@@ -225,7 +237,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     Limits limits = new Limits(
         positiveSize(limitSettings, "maxHeaderSize", defaults.maxHeaderSize()),
         positive(limitSettings, "maxHeaders", defaults.maxHeaders()),
-        limitSettings.has("maxBodySize") ? positiveSize(limitSettings, "maxBodySize", -1) : -1,
+        maxBodySize(limitSettings),
         nonZero(limitSettings, "headerTimeout", defaults.headerTimeout()),
         nonZero(limitSettings, "idleTimeout", defaults.idleTimeout()),
         nonZero(limitSettings, "bodyTimeout", defaults.bodyTimeout()));
@@ -295,6 +307,13 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
       throw new IllegalArgumentException(mount.pathOf("path")
           + ": expected / or a prefix such as /app (no trailing slash), got '" + path + "'");
     }
+    if (path.contains("//")) {
+      throw new IllegalArgumentException(mount.pathOf("path") + ": must not contain //, got '" + path + "'");
+    }
+    // requests with such segments are refused (400), so such a mount could never match
+    if (UndertowHost.hasDotSegment(path)) {
+      throw new IllegalArgumentException(mount.pathOf("path") + ": must not have . or .. segments, got '" + path + "'");
+    }
     return path;
   }
 
@@ -326,12 +345,22 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     return value;
   }
 
-  private static Duration nonZero(Settings settings, String key, Duration fallback) {
-    Duration value = Objects.requireNonNull(settings.duration(key, fallback));
-    if (value.isZero()) {
-      throw new IllegalArgumentException(settings.pathOf(key) + ": must be more than 0");
+  /** Reads {@code maxBodySize}: a size more than 0, or -1 (or no key) for no limit. */
+  private static long maxBodySize(Settings limits) {
+    Object value = limits.get("maxBodySize");
+    if (value == null || value.equals(-1) || value.equals(-1L) || value.equals("-1")) {
+      return -1;
     }
-    return value;
+    boolean negative = (value instanceof Integer || value instanceof Long) && ((Number) value).longValue() < 0;
+    if (negative || limits.size("maxBodySize", -1) == 0) {
+      throw new IllegalArgumentException(limits.pathOf("maxBodySize") + ": must be more than 0, or -1 for no limit, got "
+          + value);
+    }
+    return limits.size("maxBodySize", -1);
+  }
+
+  private static Duration nonZero(Settings settings, String key, Duration fallback) {
+    return Durations.positive(settings, key, fallback);
   }
 
   private static Map<String, Object> stringKeys(Map<?, ?> map) {

@@ -31,13 +31,16 @@ public final class ProxykitServer implements AutoCloseable {
   private final AccessLog accessLog;
   private final DirectForwarder direct = new DirectForwarder();
   private final List<AutoCloseable> resources;
+  private final @Nullable SSLContext tls;
   private @Nullable Undertow undertow;
   private @Nullable GracefulShutdownHandler graceful;
   private List<URI> urls = List.of();
   private boolean stopped;
 
-  ProxykitServer(ProxykitConfig config, MountTable mounts, AccessLog accessLog, List<AutoCloseable> resources) {
+  ProxykitServer(ProxykitConfig config, @Nullable SSLContext tls, MountTable mounts, AccessLog accessLog,
+      List<AutoCloseable> resources) {
     this.config = config;
+    this.tls = tls;
     this.mounts = mounts;
     this.accessLog = accessLog;
     this.resources = List.copyOf(resources);
@@ -89,16 +92,14 @@ public final class ProxykitServer implements AutoCloseable {
         .setServerOption(UndertowOptions.ENABLE_HTTP2, config.http2())
         .setServerOption(UndertowOptions.MAX_HEADER_SIZE, (int) Math.min(Integer.MAX_VALUE, limits.maxHeaderSize()))
         .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaders())
-        .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, (int) limits.headerTimeout().toMillis())
-        .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, (int) limits.idleTimeout().toMillis())
+        .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, Durations.millis(limits.headerTimeout()))
+        .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, Durations.millis(limits.idleTimeout()))
         .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
         .setSocketOption(Options.TCP_NODELAY, true)
         // a blocking read of the request body fails after this long without a byte: 408
-        .setSocketOption(Options.READ_TIMEOUT, (int) limits.bodyTimeout().toMillis());
+        .setSocketOption(Options.READ_TIMEOUT, Durations.millis(limits.bodyTimeout()));
     // Undertow's own default would refuse bodies over a few MiB: no limit unless one is configured
     builder.setServerOption(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBodySize() > 0 ? limits.maxBodySize() : Long.MAX_VALUE);
-    SSLContext tls = config.tls() == null ? null
-        : PemTls.serverContext(config.tls().cert(), config.tls().key(), config.source());
     for (ProxykitConfig.Listener listener : config.listeners()) {
       if (tls != null) {
         builder.addHttpsListener(listener.port(), listener.host(), tls);

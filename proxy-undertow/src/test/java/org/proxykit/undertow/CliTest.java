@@ -47,6 +47,30 @@ class CliTest {
   }
 
   @Test
+  void checkReadsTheTlsFilesAsServeWould(@TempDir Path dir) throws Exception {
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("other.pem"), dir.resolve("other.key"));
+    Files.writeString(dir.resolve("bad.key"), "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n");
+    String yaml = "server: { listen: 127.0.0.1:8443, tls: { cert: cert.pem, key: %s } }\n"
+        + "mounts: [ { path: /, handler: { type: echo } } ]\n";
+    Path good = Files.writeString(dir.resolve("good.yaml"), String.format(yaml, "key.pem"));
+    assertEquals(0, run("check", good.toString()), err.toString());
+    assertTrue(out.toString().startsWith("listen https://127.0.0.1:8443"), out.toString());
+
+    Path garbled = Files.writeString(dir.resolve("garbled.yaml"), String.format(yaml, "bad.key"));
+    assertEquals(2, run("check", garbled.toString()));
+    assertTrue(err.toString().matches("proxykit: " + java.util.regex.Pattern.quote(garbled + ": server.tls.key: cannot read '"
+        + dir.resolve("bad.key") + "': ") + "[^\n]+\n"), err.toString());
+
+    Path mismatched = Files.writeString(dir.resolve("mismatched.yaml"), String.format(yaml, "other.key"));
+    StringBuffer before = err.getBuffer();
+    before.setLength(0);
+    assertEquals(2, run("check", mismatched.toString()));
+    assertEquals("proxykit: " + mismatched + ": server.tls.key: '" + dir.resolve("other.key")
+        + "' is not the private key of the first certificate in '" + dir.resolve("cert.pem") + "'\n", err.toString());
+  }
+
+  @Test
   void badCommandLinesExitWith2() {
     assertEquals(2, run("serve", "--listen", "127.0.0.1:0"));
     assertTrue(err.toString().contains("Missing required argument"), err.toString());

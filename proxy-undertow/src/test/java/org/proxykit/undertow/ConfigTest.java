@@ -79,6 +79,9 @@ class ConfigTest {
       "\"server: { listen: a:1, shutdownGrace: 30 }\"          | t.yaml: server.shutdownGrace: expected a duration such as 500ms, 30s, 5m or PT1M, got 30",
       "\"server: { listen: a:1, workerThreads: 0 }\"           | t.yaml: server.workerThreads: must be at least 1, got 0",
       "\"server: { listen: a:1, limits: { maxBodySize: lots } }\" | t.yaml: server.limits.maxBodySize: expected a size such as 16KiB, 10MiB or 1GiB, got 'lots'",
+      "\"server: { listen: a:1, limits: { maxBodySize: -2 } }\" | t.yaml: server.limits.maxBodySize: must be more than 0, or -1 for no limit, got -2",
+      "\"server: { listen: a:1, limits: { maxBodySize: 0 } }\" | t.yaml: server.limits.maxBodySize: must be more than 0, or -1 for no limit, got 0",
+      "\"server: { listen: a:1, limits: { maxBodySize: -1KiB } }\" | t.yaml: server.limits.maxBodySize: expected a size such as 16KiB, 10MiB or 1GiB, got '-1KiB'",
       "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: bodyTimeout, headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders)",
       "\"server: { listen: a:1, tls: { cert: nope.pem, key: nope.pem } }\" | t.yaml: server.tls.cert: cannot read 'nope.pem'",
       "\"server: { listen: a:1, tls: { cert: pom.xml } }\"      | t.yaml: server.tls.key: missing",
@@ -87,10 +90,23 @@ class ConfigTest {
       "\"server: { listen: a:1 }\nmounts: [ { handler: { type: echo } } ]\" | t.yaml: mounts[0].path: missing",
       "\"server: { listen: a:1 }\nmounts: [ { path: app, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got 'app'",
       "\"server: { listen: a:1 }\nmounts: [ { path: /app/, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got '/app/'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /a/../b, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/a/../b'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /, handler: { type: echo } }, { path: /a/., handler: { type: echo } } ]\" | t.yaml: mounts[1].path: must not have . or .. segments, got '/a/.'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /./a, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/./a'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /.., handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/..'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: '/a/%2e%2E', handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/a/%2e%2E'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: '/a/..;x', handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not have . or .. segments, got '/a/..;x'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: //a, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not contain //, got '//a'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: /a//b, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: must not contain //, got '/a//b'",
+      "\"server: { listen: a:1 }\nmounts: [ { path: a/b, handler: { type: echo } } ]\" | t.yaml: mounts[0].path: expected / or a prefix such as /app (no trailing slash), got 'a/b'",
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: { type: echo } }, { path: /a, handler: { type: echo } } ]\" | t.yaml: mounts[1].path: '/a' is mounted twice",
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: echo } ]\" | t.yaml: mounts[0].handler: expected a map with a 'type'",
       "\"server: { listen: a:1 }\nmounts: [ { path: /a, handler: { type: echo }, extra: 1 } ]\" | t.yaml: mounts[0].extra: unknown key (known: handler, path)",
       "\"server: { listen: a:1, listen: b:2 }\"                | t.yaml:1:30: not valid YAML: Duplicate field 'listen'",
+      "\"server: { listen: a:1, limits: { idleTimeout: 25d } }\" | t.yaml: server.limits.idleTimeout: must be at most 2147483647ms (24.8 days), got '25d'",
+      "\"server: { listen: a:1, limits: { headerTimeout: 2147483648ms } }\" | t.yaml: server.limits.headerTimeout: must be at most 2147483647ms (24.8 days), got '2147483648ms'",
+      "\"server: { listen: a:1, limits: { bodyTimeout: P30D } }\" | t.yaml: server.limits.bodyTimeout: must be at most 2147483647ms (24.8 days), got 'P30D'",
+      "\"server: { listen: a:1, shutdownGrace: 999999999999999d }\" | t.yaml: server.shutdownGrace: must be at most 2147483647ms (24.8 days), got '999999999999999d'",
   })
   void configMistakesAreOneLineNamingTheFileAndKey(String yaml, String message) {
     ConfigException e = assertThrows(ConfigException.class, () -> ProxykitConfig.parse(yaml, "t.yaml", Path.of(".")));
@@ -108,6 +124,9 @@ class ConfigTest {
       "\"{ type: exact, upstream: 'ftp://x' }\"     | t.yaml: mounts[0].handler.upstream: URL 'ftp://x' has scheme 'ftp': only http and https are supported",
       "\"{ type: exact, upstream: 'http://x/base' }\" | t.yaml: mounts[0].handler.upstream: expected scheme://host:port without path or query, got 'http://x/base'",
       "\"{ type: forward, connectPorts: [443, x] }\" | t.yaml: mounts[0].handler.connectPorts[1]: expected a port, got 'x'",
+      "\"{ type: forward, destinations: { allow: [127.0.0.1/32, localhost] } }\" | t.yaml: mounts[0].handler.destinations.allow[1]: expected an IP address or CIDR range such as 10.0.0.0/8, got 'localhost'",
+      "\"{ type: forward, destinations: { deny: [10.0.0.0/33] } }\" | t.yaml: mounts[0].handler.destinations.deny[0]: expected an IP address or CIDR range such as 10.0.0.0/8, got '10.0.0.0/33'",
+      "\"{ type: forward, destinations: { permit: [] } }\" | t.yaml: mounts[0].handler.destinations.permit: unknown key (known: allow, deny)",
       "\"{ type: app }\"                             | t.yaml: mounts[0].handler.href: missing",
       "\"{ type: app, href: 'nope' }\"               | t.yaml: mounts[0].handler.href: URL 'nope' is not absolute: it needs http:// or https://",
       "\"{ type: app, href: 'http://x', keys: { pickle: [a] } }\" | t.yaml: mounts[0].handler.keys.pickle: no attribute kind 'pickle' (known: Json, Kryo, Str, Unicode)",
@@ -125,12 +144,92 @@ class ConfigTest {
       "\"{ type: spawn, command: [x], readinessPath: health }\" | t.yaml: mounts[0].handler: readiness path must start with /, got 'health'",
       "\"{ type: spawn, command: [x], port: 70000 }\" | t.yaml: mounts[0].handler: port: must be 1-65535, got 70000",
       "\"{ type: middleware, next: { type: ech } }\" | t.yaml: mounts[0].handler.next.type: unknown handler type 'ech' (known: app, echo, exact, forward, middleware, spawn, test-failing)",
+      "\"{ type: forward, tunnelIdleTimeout: 30d }\"  | t.yaml: mounts[0].handler.tunnelIdleTimeout: must be at most 2147483647ms (24.8 days), got '30d'",
+      "\"{ type: forward, connectTimeout: 0s }\"      | t.yaml: mounts[0].handler.connectTimeout: must be more than 0",
+      "\"{ type: exact, responseTimeout: 25d }\"      | t.yaml: mounts[0].handler.responseTimeout: must be at most 2147483647ms (24.8 days), got '25d'",
+      "\"{ type: app, href: 'http://x', idleTimeout: 600h }\" | t.yaml: mounts[0].handler.idleTimeout: must be at most 2147483647ms (24.8 days), got '600h'",
+      "\"{ type: spawn, command: [x], idleShutdown: 100d }\" | t.yaml: mounts[0].handler.idleShutdown: must be at most 2147483647ms (24.8 days), got '100d'",
+      "\"{ type: middleware, next: { type: echo }, trust: { maxAge: 9999999999999999d } }\" | t.yaml: mounts[0].handler.trust.maxAge: must be at most 2147483647ms (24.8 days), got '9999999999999999d'",
   })
   void handlerMistakesAreOneLineNamingTheFileAndKey(String handler, String message) {
     ProxykitConfig config = ProxykitConfig.parse(LISTEN + "mounts: [ { path: /, handler: " + handler + " } ]\n",
         "t.yaml", Path.of("."));
     ConfigException e = assertThrows(ConfigException.class, () -> Proxykit.server(config));
     assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void tlsFilesAreReadWhenTheServerIsMadeNotWhenItStarts(@TempDir Path dir) throws Exception {
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    Files.writeString(dir.resolve("junk.pem"), "-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n");
+    Files.writeString(dir.resolve("empty.pem"), "no PEM here\n");
+    String tls = "server: { listen: 127.0.0.1:0, tls: { cert: %s, key: %s } }\n" + ECHO;
+
+    Proxykit.server(ProxykitConfig.parse(String.format(tls, "cert.pem", "key.pem"), "t.yaml", dir)).close();
+    assertEquals("t.yaml: server.tls.cert: cannot read '" + dir.resolve("junk.pem") + "': "
+        + "not valid PEM: bad base64",
+        assertThrows(ConfigException.class, () -> Proxykit.server(
+            ProxykitConfig.parse(String.format(tls, "junk.pem", "key.pem"), "t.yaml", dir))).getMessage());
+    assertEquals("t.yaml: server.tls.key: no unencrypted PRIVATE KEY in '" + dir.resolve("empty.pem") + "'",
+        assertThrows(ConfigException.class, () -> Proxykit.server(
+            ProxykitConfig.parse(String.format(tls, "cert.pem", "empty.pem"), "t.yaml", dir))).getMessage());
+    ProxykitConfig goneLater = ProxykitConfig.parse(String.format(tls, "cert.pem", "key.pem"), "t.yaml", dir);
+    Files.delete(dir.resolve("key.pem"));
+    assertEquals("t.yaml: server.tls.key: cannot read '" + dir.resolve("key.pem") + "': no such file",
+        assertThrows(ConfigException.class, () -> Proxykit.server(goneLater)).getMessage());
+  }
+
+  @Test
+  void aKeyThatIsNotTheCertificatesIsRefusedBeforeAnyHandshake(@TempDir Path dir) throws Exception {
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    org.proxykit.testing.TestCertificate.localhost().writePem(dir.resolve("other-cert.pem"), dir.resolve("other-key.pem"));
+    ProxykitConfig mismatched = ProxykitConfig.parse("server: { listen: 127.0.0.1:0, tls: { cert: cert.pem, key: other-key.pem } }\n"
+        + ECHO, "t.yaml", dir);
+    assertEquals("t.yaml: server.tls.key: '" + dir.resolve("other-key.pem") + "' is not the private key of the first "
+        + "certificate in '" + dir.resolve("cert.pem") + "'",
+        assertThrows(ConfigException.class, () -> Proxykit.server(mismatched)).getMessage());
+  }
+
+  @Test
+  void rsaKeysAreMatchedByModulusAndKeyTypesMustAgree() throws Exception {
+    java.security.KeyPairGenerator rsa = java.security.KeyPairGenerator.getInstance("RSA");
+    rsa.initialize(2048);
+    java.security.KeyPair one = rsa.generateKeyPair();
+    java.security.KeyPair two = rsa.generateKeyPair();
+    java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+    java.security.KeyPair three = ec.generateKeyPair();
+    assertEquals(true, PemTls.matches(one.getPrivate(), one.getPublic()));
+    assertEquals(false, PemTls.matches(one.getPrivate(), two.getPublic()));
+    assertEquals(false, PemTls.matches(one.getPrivate(), three.getPublic()));
+    assertEquals(false, PemTls.matches(three.getPrivate(), one.getPublic()));
+    assertEquals(true, PemTls.matches(three.getPrivate(), three.getPublic()));
+  }
+
+  @Test
+  void timeoutsUpToWhatAnIntOfMillisecondsHoldsAreTakenAndAFractionOfAMillisecondIsOne() {
+    ProxykitConfig config = ProxykitConfig.parse("server: { listen: a:1, shutdownGrace: 24d, limits: { headerTimeout: PT0.0001S, "
+        + "idleTimeout: 2147483647ms } }\n" + ECHO, "t.yaml", Path.of("."));
+    assertEquals(Duration.ofDays(24), config.shutdownGrace());
+    assertEquals(Duration.ofMillis(1), config.limits().headerTimeout());
+    assertEquals(Integer.MAX_VALUE, Durations.millis(config.limits().idleTimeout()));
+  }
+
+  @Test
+  void aConfigMadeInCodeIsCheckedToo() {
+    ProxykitConfig.Limits tooLong = new ProxykitConfig.Limits(16384, 100, -1, Duration.ofSeconds(30),
+        Duration.ofDays(30), Duration.ofSeconds(60));
+    ConfigException e = assertThrows(ConfigException.class, () -> new ProxykitConfig("embedded",
+        List.of(new ProxykitConfig.Listener("127.0.0.1", 0)), true, null, tooLong, 8, Duration.ofSeconds(1), "off",
+        List.of(), Path.of(".")));
+    assertEquals("embedded: server.limits.idleTimeout: must be more than 0 and at most 2147483647ms (24.8 days), got PT720H",
+        e.getMessage());
+  }
+
+  @Test
+  void mountPathsWithDotsThatAreNotWholeSegmentsAreFine() {
+    ProxykitConfig config = ProxykitConfig.parse(LISTEN + "mounts: [ { path: /a.b/..c/.well-known, handler: { type: echo } } ]\n",
+        "t.yaml", Path.of("."));
+    assertEquals("/a.b/..c/.well-known", config.mounts().get(0).path());
   }
 
   @Test

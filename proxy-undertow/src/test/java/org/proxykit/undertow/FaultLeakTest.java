@@ -21,7 +21,8 @@ import org.proxykit.testing.LoopbackServer;
 
 /**
  * Faults on both sides, many times in a row, leave threads, file descriptors, pooled
- * connections and child processes where they started. Rounds: -Dproxykit.leak.rounds (CI: 100).
+ * connections and child processes where they started. Rounds: -Dproxykit.leak.rounds (CI: 100;
+ * {@code -Psoak}: 5000).
  */
 class FaultLeakTest {
   private static final int ROUNDS = Integer.getInteger("proxykit.leak.rounds", 100);

@@ -26,9 +26,14 @@ class ForwardProxyTest {
   @RegisterExtension final Servers servers = new Servers();
   @RegisterExtension final LoopbackServer backend = new LoopbackServer();
 
+  /** A forward proxy that may reach 127.0.0.1, where the test's backends are. */
   private ProxykitServer forwardProxy(String connectPorts) {
+    return forwardProxy(connectPorts, "{ allow: [127.0.0.1/32] }");
+  }
+
+  private ProxykitServer forwardProxy(String connectPorts, String destinations) {
     return servers.start("mounts: [ { path: /, handler: { type: forward, connectPorts: " + connectPorts
-        + ", httpPorts: [80, " + backend.port() + "] } } ]\n");
+        + ", httpPorts: [80, " + backend.port() + "], destinations: " + destinations + " } } ]\n");
   }
 
   @Test
@@ -119,6 +124,22 @@ class ForwardProxyTest {
   }
 
   @Test
+  void theAnswerToConnectHasNoContentLengthNorTransferEncoding() throws Exception {
+    try (ServerSocket destination = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      ProxykitServer proxy = forwardProxy("[" + destination.getLocalPort() + "]");
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+        client.setSoTimeout(10_000);
+        client.getOutputStream().write(("CONNECT 127.0.0.1:" + destination.getLocalPort() + " HTTP/1.1\r\nHost: 127.0.0.1:"
+            + destination.getLocalPort() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        String head = readHead(client.getInputStream());
+        // RFC 9110 section 9.3.6: a 2xx answer to CONNECT has no Content-Length or Transfer-Encoding
+        assertTrue(head.matches("HTTP/1\\.1 200 OK\r\nDate: [^\r\n]+\r\n\r\n"), head);
+        destination.accept().close();
+      }
+    }
+  }
+
+  @Test
   void connectToAPortNotAllowedIs403() throws Exception {
     ProxykitServer proxy = forwardProxy("[443]");
     String answer = Servers.raw(proxy, "CONNECT 127.0.0.1:22 HTTP/1.1\r\nHost: 127.0.0.1:22\r\n\r\n");
@@ -138,6 +159,75 @@ class ForwardProxyTest {
     String unknown = Servers.raw(proxy, "CONNECT no-such-host.invalid:" + closed + " HTTP/1.1\r\nHost: no-such-host.invalid:"
         + closed + "\r\n\r\n");
     assertTrue(unknown.endsWith("bad domain name: no-such-host.invalid\n"), unknown);
+  }
+
+  @Test
+  void loopbackIsRefusedByDefaultInEveryFormAndNothingIsConnected() throws Exception {
+    backend.handler((request, exchange) -> exchange.respond(200, "must not be reached"));
+    int port = backend.port();
+    ProxykitServer proxy = forwardProxy("[" + port + "]", "{}");
+    // (Undertow itself answers 400 to IPv4-mapped forms in Host, so those are checked in DestinationsTest)
+    for (String host : new String[] {"127.0.0.1", "localhost", "127.1", "2130706433", "127.9.9.9", "0.0.0.0",
+        "[::1]", "[::]"}) {
+      String plain = Servers.raw(proxy, "GET http://" + host + ":" + port + "/x HTTP/1.1\r\nHost: " + host + ":" + port
+          + "\r\nConnection: close\r\n\r\n");
+      assertTrue(plain.startsWith("HTTP/1.1 403 ") && plain.endsWith("\r\n\r\ndestination not allowed\n"),
+          host + ": " + plain);
+      String tunnel = Servers.raw(proxy, "CONNECT " + host + ":" + port + " HTTP/1.1\r\nHost: " + host + ":" + port
+          + "\r\n\r\n");
+      assertTrue(tunnel.startsWith("HTTP/1.1 403 ") && tunnel.endsWith("\r\n\r\ndestination not allowed\n"),
+          host + ": " + tunnel);
+    }
+    assertEquals(0, backend.connectionCount(), "the backend was connected to");
+  }
+
+  @Test
+  void linkLocalAndTheCloudMetadataAddressAreRefusedBeforeAnyConnection() throws Exception {
+    ProxykitServer proxy = forwardProxy("[80]", "{}");
+    for (String host : new String[] {"169.254.169.254", "[fe80::1]", "[fd00:ec2::254]", "224.0.0.1", "255.255.255.255"}) {
+      // a connection attempt to these would time out or fail with 502/504; the refusal is immediate
+      String tunnel = Servers.raw(proxy, "CONNECT " + host + ":80 HTTP/1.1\r\nHost: " + host + ":80\r\n\r\n");
+      assertTrue(tunnel.startsWith("HTTP/1.1 403 "), host + ": " + tunnel);
+    }
+  }
+
+  @Test
+  void denyAddsRangesAndAllowOverridesEveryDeny() throws Exception {
+    backend.handler((request, exchange) -> exchange.respond(200, "from backend"));
+    int port = backend.port();
+    String get = "GET http://127.0.0.1:" + port + "/x HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n";
+    ProxykitServer denied = forwardProxy("[443]", "{ deny: [10.0.0.0/8] }");
+    String connect = "CONNECT 10.1.2.3:443 HTTP/1.1\r\nHost: 10.1.2.3:443\r\n\r\n";
+    assertTrue(Servers.raw(denied, connect).startsWith("HTTP/1.1 403 "), "a configured deny refuses a private address");
+    ProxykitServer allowed = forwardProxy("[443]", "{ deny: [127.0.0.0/8], allow: [127.0.0.0/8] }");
+    String answer = Servers.raw(allowed, get);
+    assertTrue(answer.startsWith("HTTP/1.1 200 ") && answer.endsWith("from backend"), answer);
+  }
+
+  @Test
+  void theRelayedRequestGoesToTheCheckedAddressWithTheHostKept() throws Exception {
+    java.util.List<org.proxykit.api.ProxyRequest> relayed = new java.util.ArrayList<>();
+    org.proxykit.api.ProxyHandler recording = request -> {
+      relayed.add(request);
+      return org.proxykit.api.ProxyResponse.builder().status(204).build();
+    };
+    ForwardProxy proxy = new ForwardProxy(recording, java.util.Set.of(443), java.util.Set.of(80),
+        Destinations.of(org.proxykit.api.spi.Settings.of("destinations", java.util.Map.of("allow",
+            java.util.List.of("127.0.0.0/8", "::1/128")))), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(1));
+    proxy.handle(org.proxykit.api.ProxyRequest.blank("http://proxy:3128/").toBuilder()
+        .attribute(org.proxykit.exact.ForwardProxyFilter.TARGET_ATTRIBUTE, "http://localhost/page?q=1").build());
+    // ExactProxy connects to serverName: the address that was checked, so no second lookup can answer otherwise
+    assertEquals(InetAddress.getAllByName("localhost")[0].getHostAddress(), relayed.get(0).serverName());
+    assertEquals("localhost", relayed.get(0).header("Host"));
+    assertEquals("/page", relayed.get(0).pathInfo());
+  }
+
+  @Test
+  void httpsTargetsAreOnlyProxiedThroughConnect() throws Exception {
+    ProxykitServer proxy = servers.start("mounts: [ { path: /, handler: { type: forward, httpPorts: [443] } } ]\n");
+    String answer = Servers.raw(proxy, "GET https://example.com/ HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n");
+    assertTrue(answer.startsWith("HTTP/1.1 403 ") && answer.endsWith("https targets are only proxied through CONNECT\n"),
+        answer);
   }
 
   @Test

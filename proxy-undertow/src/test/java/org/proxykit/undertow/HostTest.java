@@ -222,6 +222,18 @@ class HostTest {
     assertEquals(413, response.statusCode());
   }
 
+  @Test
+  void maxBodySizeMinusOneIsNoLimit() throws Exception {
+    ProxykitServer server = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n  limits: { maxBodySize: -1 }\n"
+        + "mounts:\n  - { path: /, handler: { type: echo } }\n");
+    assertEquals(-1, server.config().limits().maxBodySize());
+    // larger than Undertow's own default limit, which no limit must not fall back to
+    HttpResponse<String> response = Servers.HTTP.send(HttpRequest.newBuilder(Servers.url(server, "/"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(new byte[12 << 20])).build(), HttpResponse.BodyHandlers.ofString());
+    assertEquals(200, response.statusCode());
+    assertTrue(response.body().contains("\"bodyLength\" : " + (12 << 20)), response.body());
+  }
+
   private static byte[] readN(InputStream in, int n) {
     try {
       return in.readNBytes(n);

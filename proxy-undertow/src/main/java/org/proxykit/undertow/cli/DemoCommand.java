@@ -66,7 +66,9 @@ final class DemoCommand implements Callable<Integer> {
       int frontPort = front.urls().get(0).getPort();
       ProxykitServer forward = start(servers, forwardPort, "stdout",
           List.of(mount("/", Map.of("type", "forward", "connectPorts", List.of(443, frontPort),
-              "httpPorts", List.of(80, frontPort)))));
+              "httpPorts", List.of(80, frontPort),
+              // the demo's front server is on loopback, which a forward proxy refuses by default
+              "destinations", Map.of("allow", List.of("127.0.0.1/32"))))));
       String site = "http://127.0.0.1:" + frontPort;
       String proxy = forward.urls().get(0).toString();
       System.out.println("proxykit demo is running on 127.0.0.1. Try:");

@@ -50,7 +50,7 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--href", paramLabel = "URL", description = "reverse proxy to this base URL with ProxyApp (X-Forwarded-* and X-Traversal-* headers, unsigned)")
     String href;
 
-    @Option(names = "--forward", description = "be a forward proxy (HTTP proxy for browsers and curl -x)")
+    @Option(names = "--forward", description = "be a forward proxy (HTTP proxy for browsers and curl -x; not to loopback or link-local addresses)")
     boolean forward;
 
     @Option(names = "--spawn", paramLabel = "COMMAND",
