@@ -1,8 +1,10 @@
 package org.proxykit.undertow;
 
+import io.undertow.server.HttpServerExchange;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
+import io.undertow.util.Protocols;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -16,7 +18,8 @@ import org.proxykit.api.ProxyStatusException;
  * through: a Transfer-Encoding other than exactly {@code chunked} (501; Undertow would read
  * {@code identity} to the end of the connection and take any other coding for chunked), a
  * length too large for a long, and protocol header names spelled with {@code _} instead of
- * {@code -} (which some servers behind a proxy would read as the real header). The server
+ * {@code -} (which some servers behind a proxy would read as the real header), and
+ * Transfer-Encoding in an HTTP/1.0 request (RFC 9112 section 6.1). The server
  * closes the connection after such an answer, so no pipelined bytes are read as a request.
  */
 final class FramingGuard {
@@ -26,8 +29,9 @@ final class FramingGuard {
 
   private FramingGuard() {}
 
-  /** Returns the refusal for {@code headers}, or null if their framing is sound. */
-  static @Nullable ProxyStatusException check(HeaderMap headers) {
+  /** Returns the refusal for the exchange's request head, or null if its framing is sound. */
+  static @Nullable ProxyStatusException check(HttpServerExchange exchange) {
+    HeaderMap headers = exchange.getRequestHeaders();
     for (HeaderValues values : headers) {
       String name = values.getHeaderName().toString();
       if (name.indexOf('_') >= 0 && PROTOCOL_NAMES.contains(name.replace('_', '-').toLowerCase(Locale.ROOT))) {
@@ -37,6 +41,10 @@ final class FramingGuard {
     HeaderValues transferEncoding = headers.get(Headers.TRANSFER_ENCODING);
     HeaderValues contentLength = headers.get(Headers.CONTENT_LENGTH);
     if (transferEncoding != null) {
+      if (exchange.getProtocol().equals(Protocols.HTTP_1_0)) {
+        // RFC 9112 section 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing
+        return ProxyStatusException.badRequest("Transfer-Encoding in an HTTP/1.0 request");
+      }
       if (contentLength != null) {
         return ProxyStatusException.badRequest("both Content-Length and Transfer-Encoding");
       }

@@ -2,6 +2,7 @@ package org.proxykit.undertow;
 
 import io.undertow.server.HttpHandler;
 import io.undertow.server.HttpServerExchange;
+import io.undertow.server.protocol.http.HttpContinue;
 import io.undertow.util.HeaderMap;
 import io.undertow.util.HeaderValues;
 import io.undertow.util.Headers;
@@ -46,7 +47,7 @@ final class UndertowHost implements HttpHandler {
   UndertowHost(MountTable mounts, DirectForwarder direct) {
     this.mounts = mounts;
     this.direct = direct;
-    MountTable.Entry root = mounts.match("/");
+    MountTable.Entry root = mounts.at("/");
     this.forwardProxy = root != null && root.handler() instanceof ForwardProxy ? (ForwardProxy) root.handler() : null;
   }
 
@@ -68,23 +69,22 @@ final class UndertowHost implements HttpHandler {
    * refusal, CONNECT, a handler that is not forwarding).
    */
   private boolean forwardInIoThread(HttpServerExchange exchange) {
-    if (exchange.getRequestMethod().equals(Methods.CONNECT) || FramingGuard.check(exchange.getRequestHeaders()) != null) {
+    if (exchange.getRequestMethod().equals(Methods.CONNECT) || FramingGuard.check(exchange) != null) {
       return false;
     }
     ProxyRequest request;
-    MountTable.Entry entry;
+    MountTable.Match match;
     try {
-      String rawPath = rawPath(exchange);
-      entry = exchange.isHostIncludedInRequestURI() ? null : mounts.match(rawPath);
-      if (entry == null || !(entry.handler() instanceof ForwardingHandler)) {
+      match = exchange.isHostIncludedInRequestURI() ? null : mounts.match(rawPath(exchange));
+      if (match == null || !(match.entry().handler() instanceof ForwardingHandler)) {
         return false;
       }
-      request = toRequest(exchange, entry, rawPath);
+      request = toRequest(exchange, match);
     } catch (ProxyStatusException e) {
       return false;  // the blocking path answers it, with the same checks
     }
     try {
-      Forward forward = ((ForwardingHandler) entry.handler()).forward(request);
+      Forward forward = ((ForwardingHandler) match.entry().handler()).forward(request);
       if (DirectForwarder.canSend(forward)) {
         // dispatching to the same thread tells Undertow the exchange goes on after this returns
         exchange.dispatch(SameThreadExecutor.INSTANCE, () -> direct.send(exchange, forward));
@@ -112,7 +112,7 @@ final class UndertowHost implements HttpHandler {
   private void serveBlocking(HttpServerExchange exchange, @Nullable Forward forward) {
     exchange.startBlocking();
     try {
-      ProxyStatusException framing = FramingGuard.check(exchange.getRequestHeaders());
+      ProxyStatusException framing = FramingGuard.check(exchange);
       if (framing != null) {
         throw framing;
       }
@@ -156,12 +156,13 @@ final class UndertowHost implements HttpHandler {
 
   private void serve(HttpServerExchange exchange) throws IOException {
     String rawPath = rawPath(exchange);
-    MountTable.Entry entry = exchange.isHostIncludedInRequestURI() && forwardProxy != null
-        ? mounts.match("/") : mounts.match(rawPath);
-    if (entry == null) {
+    MountTable.Match match = exchange.isHostIncludedInRequestURI() && forwardProxy != null
+        ? new MountTable.Match(mounts.at("/"), "", rawPath) : mounts.match(rawPath);
+    if (match == null) {
       throw new ProxyStatusException(404, "nothing is mounted at this path");
     }
-    ProxyRequest request = toRequest(exchange, entry, rawPath);
+    MountTable.Entry entry = match.entry();
+    ProxyRequest request = toRequest(exchange, match);
     ProxyResponse response = entry.handler().handle(request);
     if (response == null) {
       throw new IllegalStateException("handler returned null: " + entry.handler());
@@ -194,9 +195,7 @@ final class UndertowHost implements HttpHandler {
    */
   static boolean hasDotSegment(String rawPath) {
     for (String segment : rawPath.split("/", -1)) {
-      int semicolon = segment.indexOf(';');
-      String decoded = decode(semicolon >= 0 ? segment.substring(0, semicolon) : segment);
-      for (String part : decoded.split("[/\\\\]", -1)) {
+      for (String part : MountTable.segmentName(segment).split("[/\\\\]", -1)) {
         if (part.equals(".") || part.equals("..")) {
           return true;
         }
@@ -205,26 +204,7 @@ final class UndertowHost implements HttpHandler {
     return false;
   }
 
-  private static String decode(String segment) {
-    if (segment.indexOf('%') < 0) {
-      return segment;
-    }
-    StringBuilder decoded = new StringBuilder();
-    for (int i = 0; i < segment.length(); i++) {
-      char c = segment.charAt(i);
-      int high = c == '%' && i + 2 < segment.length() ? Character.digit(segment.charAt(i + 1), 16) : -1;
-      int low = high >= 0 ? Character.digit(segment.charAt(i + 2), 16) : -1;
-      if (low >= 0) {
-        decoded.append((char) (high << 4 | low));
-        i += 2;
-      } else {
-        decoded.append(c);
-      }
-    }
-    return decoded.toString();
-  }
-
-  private static ProxyRequest toRequest(HttpServerExchange exchange, MountTable.Entry entry, String rawPath)
+  private static ProxyRequest toRequest(HttpServerExchange exchange, MountTable.Match match)
       throws ProxyStatusException {
     HttpHeaders.Builder headers = HttpHeaders.builder();
     try {
@@ -244,8 +224,8 @@ final class UndertowHost implements HttpHandler {
         .method(exchange.getRequestMethod().toString())
         .scheme(scheme)
         .headers(headers.build())
-        .scriptName(entry.scriptName())
-        .pathInfo(rawPath.substring(entry.scriptName().length()))
+        .scriptName(match.scriptName())
+        .pathInfo(match.pathInfo())
         .queryString(exchange.getQueryString())
         .body(body(exchange));
     serverNameAndPort(exchange, scheme, request);
@@ -253,7 +233,7 @@ final class UndertowHost implements HttpHandler {
     if (peer != null && peer.getAddress() != null) {
       request.remoteAddr(peer.getAddress().getHostAddress()).remotePort(peer.getPort());
     }
-    if (exchange.isHostIncludedInRequestURI() && entry.handler() instanceof ForwardProxy) {
+    if (exchange.isHostIncludedInRequestURI() && match.entry().handler() instanceof ForwardProxy) {
       String query = exchange.getQueryString();
       request.attribute(ForwardProxyFilter.TARGET_ATTRIBUTE,
           exchange.getRequestURI() + (query.isEmpty() ? "" : "?" + query));
@@ -300,6 +280,7 @@ final class UndertowHost implements HttpHandler {
    * its body, and returns true if a body follows (false for HEAD, 1xx, 204 and 304).
    */
   static boolean writeHead(HttpServerExchange exchange, String method, ProxyResponse response) {
+    closeIfStillExpectingContinue(exchange);
     exchange.setStatusCode(response.status());
     if (!response.reason().isEmpty()) {
       exchange.setReasonPhrase(response.reason());
@@ -324,6 +305,17 @@ final class UndertowHost implements HttpHandler {
       exchange.setResponseContentLength(length);
     }
     return true;
+  }
+
+  /**
+   * A client that sent {@code Expect: 100-continue} and got no 100 may or may not send its body
+   * after a final answer: the bytes that follow cannot be told from a next request, so the
+   * connection closes after this answer.
+   */
+  private static void closeIfStillExpectingContinue(HttpServerExchange exchange) {
+    if (HttpContinue.requiresContinueResponse(exchange)) {
+      exchange.setPersistent(false);
+    }
   }
 
   private static void send(HttpServerExchange exchange, String method, ProxyResponse response) throws IOException {
@@ -362,6 +354,7 @@ final class UndertowHost implements HttpHandler {
       IoUtils.safeClose(exchange.getConnection());
       return;
     }
+    closeIfStillExpectingContinue(exchange);
     byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
     HeaderMap out = exchange.getResponseHeaders();
     out.clear();

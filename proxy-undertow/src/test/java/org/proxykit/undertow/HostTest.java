@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import org.proxykit.api.ProxyResponse;
 import org.proxykit.api.ProxyStatusException;
@@ -48,7 +49,9 @@ class HostTest {
       "/app/deep/er      | /app/deep | /er",
       "/app/deeper       | /app    | /deeper",
       "/a%2Fb/c%20d      | ''      | /a%2Fb/c%20d",
-      "/ap%70/x          | ''      | /ap%70/x",
+      "/ap%70/x          | /ap%70  | /x",
+      "/app;v=1/x        | /app;v=1 | /x",
+      "/app;v=1/deep;x/y | /app;v=1/deep;x | /y",
   })
   void longestPrefixOnSegmentBoundariesSplitsScriptNameAndRawPathInfo(String path, String scriptName, String pathInfo)
       throws Exception {
@@ -57,6 +60,27 @@ class HostTest {
     assertEquals(scriptName, echo.get("scriptName").asText());
     assertEquals(pathInfo, echo.get("pathInfo").asText());
     assertEquals("q=%20a+b", echo.get("queryString").asText());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/app%2Fx", "/%61pp%5Cx/y"})
+  void anEncodedSlashThatCouldEndAMountPrefixIs400(String path) throws Exception {
+    ProxykitServer server = echoAt("/", "/app");
+    assertEquals(400, Servers.get(server, path).statusCode());
+  }
+
+  @Test
+  void aFinalAnswerToAClientStillExpectingContinueClosesTheConnection() throws Exception {
+    ProxykitServer server = echoAt("/app");
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.urls().get(0).getPort())) {
+      socket.setSoTimeout(5000);
+      socket.getOutputStream().write(("POST /elsewhere HTTP/1.1\r\nHost: x\r\nContent-Length: 22\r\n"
+          + "Expect: 100-continue\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      // read to the end: a connection left open would time out here
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertTrue(answer.startsWith("HTTP/1.1 404 "), answer);
+      assertFalse(answer.contains("100 Continue"), answer);
+    }
   }
 
   @Test
