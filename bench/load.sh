@@ -50,7 +50,7 @@ wrk.headers["Content-Type"] = "application/octet-stream"
 EOF
 
 DIRECT=18200 NGINX=18201 HAPROXY=18202 UNDERTOW=18203 EXACT=18204 APP=18205 CHAIN=18206 MIDDLEWARE=18207 SPAWN=18208
-SINK=18209
+SINK=18209 HOPS=18210
 JAVA_OPTS=${JAVA_OPTS:-"-Xmx128m"}   # the JVM proxies' heap: the RSS target is 256 MiB in all
 
 # --- the backend: nginx serving the files and accepting (discarding) uploads ------------
@@ -153,6 +153,9 @@ mounts: [ { path: /, handler: { type: middleware, trust: { hmacSecretFile: '$wor
   next: { type: exact, upstream: 'http://127.0.0.1:$DIRECT' } } } ]"
 proxykit_run chain "$(server $CHAIN)
 mounts: [ { path: /, handler: { type: app, href: 'http://127.0.0.1:$MIDDLEWARE', signing: { hmacSecretFile: '$work/secret.key' } } } ]"
+# two plain exact hops: what any two proxy hops cost here, to read the signed chain against
+proxykit_run hops "$(server $HOPS)
+mounts: [ { path: /, handler: { type: exact, upstream: 'http://127.0.0.1:$EXACT' } } ]"
 cat > "$work/spawned.tpl" <<EOF
 worker_processes 1; daemon off; pid $work/spawned-__P__.pid; error_log $work/logs/spawned.error.log warn;
 events { worker_connections 4096; }
@@ -160,7 +163,7 @@ http { access_log off; sendfile on; keepalive_requests 1000000; client_max_body_
   client_body_buffer_size 16m; server { listen 127.0.0.1:__P__; root $work/www; location /upload { proxy_pass http://127.0.0.1:$SINK; } } }
 EOF
 proxykit_run spawn "$(server $SPAWN)
-mounts: [ { path: /, handler: { type: spawn, name: nginx, command: [sh, -c, 'sed s/__P__/\$PORT/g $work/spawned.tpl > $work/spawned-\$PORT.conf && exec nginx -c $work/spawned-\$PORT.conf'] } } ]"
+mounts: [ { path: /, handler: { type: spawn, name: nginx, idleShutdown: 3s, command: [sh, -c, 'sed s/__P__/\$PORT/g $work/spawned.tpl > $work/spawned-\$PORT.conf && exec nginx -c $work/spawned-\$PORT.conf'] } } ]"
 
 wait_for() {  # port [expected status, default 200]
   for _ in $(seq 1 300); do
@@ -169,7 +172,7 @@ wait_for() {  # port [expected status, default 200]
   done
   say "nothing answers on port $1"; exit 1
 }
-for port in $DIRECT $NGINX $HAPROXY $UNDERTOW $EXACT $APP $CHAIN; do wait_for $port; done
+for port in $DIRECT $NGINX $HAPROXY $UNDERTOW $EXACT $APP $CHAIN $HOPS; do wait_for $port; done
 wait_for $MIDDLEWARE 401   # it refuses what is not signed: listening is enough
 # server start to first answered request, one JVM alone
 start_ns=$(date +%s%N)
@@ -178,6 +181,13 @@ echo_pid=$!
 wait_for 18297
 first_answer_ms=$(( ($(date +%s%N) - start_ns) / 1000000 ))
 kill $echo_pid
+# spawn cold start: the very first one (proxykit's own code still cold), then one after an
+# idle stop (the case users meet: proxykit has been running, the backend was stopped for idling)
+spawn_start_ns=$(date +%s%N)
+wait_for $SPAWN
+spawn_first_ms=$(( ($(date +%s%N) - spawn_start_ns) / 1000000 ))
+for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$SPAWN/small"; done
+sleep 5   # idleShutdown is 3s
 spawn_start_ns=$(date +%s%N)
 wait_for $SPAWN
 spawn_cold_ms=$(( ($(date +%s%N) - spawn_start_ns) / 1000000 ))
@@ -188,7 +198,7 @@ nginx_cold_ms=$(( ($(date +%s%N) - nginx_cold_ns) / 1000000 ))
 kill "$(cat "$work/spawned-18299.pid")" 2>/dev/null || true
 
 # --- measurement ------------------------------------------------------------------------------
-targets="direct:$DIRECT nginx:$NGINX haproxy:$HAPROXY undertow:$UNDERTOW exact:$EXACT app:$APP chain:$CHAIN spawn:$SPAWN"
+targets="direct:$DIRECT nginx:$NGINX haproxy:$HAPROXY undertow:$UNDERTOW exact:$EXACT app:$APP hops:$HOPS chain:$CHAIN spawn:$SPAWN"
 results="$work/results.tsv"
 : > "$results"
 for round in $(seq 1 "$ROUNDS"); do
@@ -216,9 +226,10 @@ rss() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null |
 {
   printf 'rss\tnginx-proxy-worker\t%s\n' "$(rss "$(pgrep -P "$(cat "$work/nginx-proxy.pid")" | head -n 1)")"
   printf 'rss\thaproxy\t%s\n' "$(rss "$(cat "$work/haproxy.pid")")"
-  for name in exact app chain spawn; do eval "printf 'rss\t%s\t%s\n' $name \"\$(rss \$pid_$name)\""; done
+  for name in exact app hops chain spawn; do eval "printf 'rss\t%s\t%s\n' $name \"\$(rss \$pid_$name)\""; done
   printf 'rss\tmiddleware\t%s\n' "$(rss "$pid_middleware")"
   printf 'startup\tproxykit-first-answer-ms\t%s\n' "$first_answer_ms"
+  printf 'startup\tspawn-first-start-ms\t%s\n' "$spawn_first_ms"
   printf 'startup\tspawn-cold-start-ms\t%s\n' "$spawn_cold_ms"
   printf 'startup\tnginx-alone-start-ms\t%s\n' "$nginx_cold_ms"
 } > "$work/extra.tsv"

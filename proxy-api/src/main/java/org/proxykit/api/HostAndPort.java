@@ -39,7 +39,7 @@ public record HostAndPort(String host, int port, boolean explicitPort) {
     if (explicit) {
       host = text.substring(0, colon);
       String digits = text.substring(colon + 1);
-      if (digits.isEmpty() || digits.length() > 5 || !digits.chars().allMatch(Character::isDigit)) {
+      if (digits.isEmpty() || digits.length() > 5 || !allMatch(digits, "0123456789")) {
         throw new IllegalArgumentException("bad port in '" + text + "'");
       }
       port = Integer.parseInt(digits);
@@ -49,7 +49,7 @@ public record HostAndPort(String host, int port, boolean explicitPort) {
     } else if (host.indexOf(':') >= 0 || host.indexOf('[') >= 0 || host.indexOf(']') >= 0) {
       throw new IllegalArgumentException("an IPv6 address needs brackets in '" + text + "'");
     }
-    if (host.isEmpty() || !host.chars().allMatch(c -> c > 0x20 && c < 0x7f && "/?#@\\\"".indexOf(c) < 0)) {
+    if (host.isEmpty() || !isPlainHost(host)) {
       throw new IllegalArgumentException("not a host[:port]: '" + text + "'");
     }
     return new HostAndPort(host, port, explicit);
@@ -60,5 +60,25 @@ public record HostAndPort(String host, int port, boolean explicitPort) {
   public String toString() {
     String bracketed = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
     return explicitPort ? bracketed + ":" + port : bracketed;
+  }
+
+  private static boolean allMatch(String text, String allowed) {
+    for (int i = 0; i < text.length(); i++) {
+      if (allowed.indexOf(text.charAt(i)) < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Returns true if {@code host} is visible ASCII without the characters that end or split an authority. */
+  private static boolean isPlainHost(String host) {
+    for (int i = 0; i < host.length(); i++) {
+      char c = host.charAt(i);
+      if (c <= 0x20 || c >= 0x7f || "/?#@\\\"".indexOf(c) >= 0) {
+        return false;
+      }
+    }
+    return true;
   }
 }

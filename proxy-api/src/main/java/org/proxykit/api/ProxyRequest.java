@@ -405,7 +405,7 @@ public final class ProxyRequest {
      * @throws IllegalStateException naming the field if one is missing or not legal
      */
     public ProxyRequest build() {
-      if (method.isEmpty() || !method.chars().allMatch(c -> HttpHeaders.isTokenChar((char) c))) {
+      if (method.isEmpty() || !isToken(method)) {
         throw invalid("method", method, "not an HTTP token");
       }
       if (!scheme.equals("http") && !scheme.equals("https")) {
@@ -427,7 +427,7 @@ public final class ProxyRequest {
       if (remotePort < -1 || remotePort > 65535) {
         throw invalid("remotePort", String.valueOf(remotePort), "must be -1 (unknown) or within 0-65535");
       }
-      if (remoteAddr != null && (remoteAddr.isEmpty() || !remoteAddr.chars().allMatch(c -> c > 0x20 && c < 0x7f))) {
+      if (remoteAddr != null && (remoteAddr.isEmpty() || !isVisibleAscii(remoteAddr))) {
         throw invalid("remoteAddr", remoteAddr, "not an address");
       }
       return new ProxyRequest(this);
@@ -469,5 +469,23 @@ public final class ProxyRequest {
     private static IllegalStateException invalid(String field, String value, String problem) {
       return new IllegalStateException(field + " " + HttpHeaders.quote(value) + " " + problem);
     }
+  }
+
+  private static boolean isToken(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (!HttpHeaders.isTokenChar(text.charAt(i))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean isVisibleAscii(String text) {
+    for (int i = 0; i < text.length(); i++) {
+      if (text.charAt(i) <= 0x20 || text.charAt(i) >= 0x7f) {
+        return false;
+      }
+    }
+    return true;
   }
 }

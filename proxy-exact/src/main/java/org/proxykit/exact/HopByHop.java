@@ -1,9 +1,10 @@
 package org.proxykit.exact;
 
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
-import java.util.TreeSet;
 import org.proxykit.api.HttpHeaders;
+import org.proxykit.api.Nullable;
 
 /**
  * The headers that concern one connection only (RFC 9110 section 7.6.1) and that a proxy
@@ -24,40 +25,38 @@ final class HopByHop {
 
   /** Returns {@code headers} without hop-by-hop fields; the same instance if there is none. */
   static HttpHeaders strip(HttpHeaders headers) {
-    if (!headers.contains("Connection")) {
-      // the common case, on every request and response: no per-call set to build
-      boolean any = false;
-      for (int i = 0; i < headers.size() && !any; i++) {
-        any = ALWAYS.contains(headers.name(i).toLowerCase(Locale.ROOT));
-      }
-      if (!any) {
-        return headers;
-      }
-    }
-    Set<String> drop = new TreeSet<>(String.CASE_INSENSITIVE_ORDER);
-    drop.addAll(ALWAYS);
-    for (String connection : headers.all("Connection")) {
-      for (String token : connection.split(",")) {
-        String name = token.strip().toLowerCase(Locale.ROOT);
-        if (!name.isEmpty() && mayBeConnectionOption(name)) {
-          drop.add(name);
+    // on every request and response: no allocation unless Connection names something unusual
+    Set<String> named = null;
+    for (int i = 0; i < headers.size(); i++) {
+      if (headers.name(i).equalsIgnoreCase("Connection")) {
+        for (String token : headers.value(i).split(",")) {
+          String name = token.strip().toLowerCase(Locale.ROOT);
+          if (!name.isEmpty() && !ALWAYS.contains(name) && mayBeConnectionOption(name)) {
+            named = named == null ? new HashSet<>() : named;
+            named.add(name);
+          }
         }
       }
     }
-    boolean any = false;
-    for (int i = 0; i < headers.size() && !any; i++) {
-      any = drop.contains(headers.name(i));
+    int first = 0;
+    while (first < headers.size() && !dropped(headers.name(first), named)) {
+      first++;
     }
-    if (!any) {
+    if (first == headers.size()) {
       return headers;
     }
     HttpHeaders.Builder kept = HttpHeaders.builder();
-    headers.forEach((name, value) -> {
-      if (!drop.contains(name)) {
-        kept.add(name, value);
+    for (int i = 0; i < headers.size(); i++) {
+      if (i < first || !dropped(headers.name(i), named)) {
+        kept.add(headers.name(i), headers.value(i));
       }
-    });
+    }
     return kept.build();
+  }
+
+  private static boolean dropped(String name, @Nullable Set<String> named) {
+    String lower = name.toLowerCase(Locale.ROOT);
+    return ALWAYS.contains(lower) || named != null && named.contains(lower);
   }
 
   private static boolean mayBeConnectionOption(String name) {

@@ -61,7 +61,12 @@ public final class AttributeHeaders {
 
   /** Returns true if {@code name} is an attribute header, {@code X-WSGIProxy-<Kind>-<n>}. */
   public static boolean isAttributeHeader(String name) {
-    return NAME.matcher(name).matches();
+    return hasPrefix(name) && NAME.matcher(name).matches();
+  }
+
+  /** Returns true if {@code name} starts with {@code X-WSGIProxy-}: a cheap test before the pattern. */
+  private static boolean hasPrefix(String name) {
+    return name.regionMatches(true, 0, ProxyHeaders.WSGIPROXY_PREFIX, 0, ProxyHeaders.WSGIPROXY_PREFIX.length());
   }
 
   /**
@@ -75,6 +80,9 @@ public final class AttributeHeaders {
       throws ProxyStatusException {
     Map<String, Object> attributes = new LinkedHashMap<>();
     for (int i = 0; i < headers.size(); i++) {
+      if (!hasPrefix(headers.name(i))) {
+        continue;
+      }
       Matcher name = NAME.matcher(headers.name(i));
       if (!name.matches()) {
         continue;

@@ -194,6 +194,9 @@ final class UndertowHost implements HttpHandler {
    * the proxy may read it: {@code /a/..;/b} and {@code /a/%2e%2e%2fb} climb out of {@code /a} there.
    */
   static boolean hasDotSegment(String rawPath) {
+    if (rawPath.indexOf('.') < 0 && rawPath.indexOf('%') < 0) {
+      return false;  // the common case, on every request
+    }
     for (String segment : rawPath.split("/", -1)) {
       for (String part : MountTable.segmentName(segment).split("[/\\\\]", -1)) {
         if (part.equals(".") || part.equals("..")) {
