@@ -18,12 +18,14 @@ public final class Forward {
   private final @Nullable Direct direct;
   private final ProxyHandler sender;
   private final Answer answer;
+  private final @Nullable Done done;
 
-  private Forward(ProxyRequest request, @Nullable Direct direct, ProxyHandler sender, Answer answer) {
+  private Forward(ProxyRequest request, @Nullable Direct direct, ProxyHandler sender, Answer answer, @Nullable Done done) {
     this.request = Objects.requireNonNull(request, "request");
     this.direct = direct;
     this.sender = Objects.requireNonNull(sender, "sender");
     this.answer = Objects.requireNonNull(answer, "answer");
+    this.done = done;
   }
 
   /**
@@ -32,12 +34,12 @@ public final class Forward {
    * send in its place.
    */
   public static Forward of(ProxyRequest request, @Nullable Direct direct, ProxyHandler sender) {
-    return new Forward(request, direct, sender, response -> response);
+    return new Forward(request, direct, sender, response -> response, null);
   }
 
   /** Returns a forward that is not direct: {@link #send()} calls {@code handler} with {@code request}. */
   public static Forward blocking(ProxyRequest request, ProxyHandler handler) {
-    return new Forward(request, null, handler, response -> response);
+    return new Forward(request, null, handler, response -> response, null);
   }
 
   /** Returns the request to send: where to, request line, end-to-end headers and body. */
@@ -60,7 +62,14 @@ public final class Forward {
 
   /** Sends the request blocking and returns the answer the client gets. */
   public ProxyResponse send() throws IOException {
-    return answer(sender.handle(request));
+    ProxyResponse response;
+    try {
+      response = sender.handle(request);
+    } catch (IOException | RuntimeException e) {
+      release();
+      throw e;
+    }
+    return answer(response);
   }
 
   /**
@@ -69,19 +78,42 @@ public final class Forward {
    * body passes through untouched; on failure the response is closed.
    */
   public ProxyResponse answer(ProxyResponse response) throws IOException {
+    ProxyResponse answered;
     try {
-      return answer.apply(response);
+      answered = answer.apply(response);
     } catch (IOException | RuntimeException e) {
       response.close();
+      release();
       throw e;
     }
+    return done == null ? answered : answered.toBuilder().body(new DoneBody(answered.body(), done)).build();
   }
 
   /** Returns this forward with {@code then} applied to its answers. */
   public Forward thenAnswer(Answer then) {
     Objects.requireNonNull(then, "then");
     Answer first = answer;
-    return new Forward(request, direct, sender, response -> then.apply(first.apply(response)));
+    return new Forward(request, direct, sender, response -> then.apply(first.apply(response)), done);
+  }
+
+  /**
+   * Returns this forward with {@code action} run once when it is over: when the answer's body
+   * is closed, or when the forward fails or is dropped before an answer ({@link #release()}).
+   * A handler counting requests in flight (to stop an idle backend) hears of their end here.
+   */
+  public Forward whenDone(Runnable action) {
+    Objects.requireNonNull(action, "action");
+    return new Forward(request, direct, sender, answer, new Done(done, action));
+  }
+
+  /**
+   * Ends this forward without an answer: a host that took it calls this if it could not send
+   * it or the upstream failed before answering. Runs the {@link #whenDone} actions, once.
+   */
+  public void release() {
+    if (done != null) {
+      done.run();
+    }
   }
 
   /** Changes a response head on its way to the client; must not read or replace the body. */
@@ -132,5 +164,65 @@ public final class Forward {
      * @param contentLengths the response's Content-Length field values, in order
      */
     @Nullable ProxyStatusException refuseFraming(@Nullable String transferEncoding, java.util.List<String> contentLengths);
+  }
+
+  /** The {@link #whenDone} actions, run at most once. */
+  private static final class Done implements Runnable {
+    private final @Nullable Done before;
+    private final Runnable action;
+    private final java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+
+    Done(@Nullable Done before, Runnable action) {
+      this.before = before;
+      this.action = action;
+    }
+
+    @Override
+    public void run() {
+      if (ran.compareAndSet(false, true)) {
+        try {
+          action.run();
+        } finally {
+          if (before != null) {
+            before.run();
+          }
+        }
+      }
+    }
+  }
+
+  /** An answer's body that runs the done actions when it is closed. */
+  private static final class DoneBody implements Body {
+    private final Body body;
+    private final Done done;
+
+    DoneBody(Body body, Done done) {
+      this.body = body;
+      this.done = done;
+    }
+
+    @Override
+    public long length() {
+      return body.length();
+    }
+
+    @Override
+    public java.io.InputStream open() throws IOException {
+      return new java.io.FilterInputStream(body.open()) {
+        @Override
+        public void close() throws IOException {
+          DoneBody.this.close();
+        }
+      };
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        body.close();
+      } finally {
+        done.run();
+      }
+    }
   }
 }

@@ -19,10 +19,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.proxykit.api.Body;
+import org.proxykit.api.Forward;
+import org.proxykit.api.ForwardingHandler;
 import org.proxykit.api.HttpHeaders;
 import org.proxykit.api.Nullable;
-import org.proxykit.api.ProxyHandler;
 import org.proxykit.api.ProxyRequest;
 import org.proxykit.api.ProxyResponse;
 import org.proxykit.api.ProxyStatusException;
@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  *
  * @since 0.1
  */
-public final class SpawningHandler implements ProxyHandler, AutoCloseable {
+public final class SpawningHandler implements ForwardingHandler, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(SpawningHandler.class);
   private static final Set<SpawningHandler> LIVE = ConcurrentHashMap.newKeySet();
   private static final Duration STABLE_AFTER = Duration.ofSeconds(10);
@@ -134,8 +134,21 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
 
   @Override
   public ProxyResponse handle(ProxyRequest request) throws IOException {
-    int backendPort = acquire();
-    ProxyResponse response;
+    return forwardTo(request, acquire()).send();
+  }
+
+  /**
+   * Forwards directly when the backend is ready (the host sends the request without blocking);
+   * otherwise the forward calls {@link #handle}, which starts the backend, where blocking is allowed.
+   */
+  @Override
+  public Forward forward(ProxyRequest request) throws IOException {
+    int backendPort = acquireIfReady();
+    return backendPort < 0 ? Forward.blocking(request, this::handle) : forwardTo(request, backendPort);
+  }
+
+  /** Forwards to the backend on {@code backendPort}, with one request counted in flight until the forward is over. */
+  private Forward forwardTo(ProxyRequest request, int backendPort) throws IOException {
     try {
       HttpHeaders.Builder headers = request.headers().toBuilder();
       for (String header : request.headers().names()) {
@@ -154,13 +167,22 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
       if (request.header("Host") == null) {
         headers.set("Host", request.host());
       }
-      response = exact.handle(request.toBuilder()
-          .scheme("http").serverName("127.0.0.1").serverPort(backendPort).headers(headers.build()).build());
-    } catch (IOException | RuntimeException e) {
+      return exact.forward(request.toBuilder()
+          .scheme("http").serverName("127.0.0.1").serverPort(backendPort).headers(headers.build()).build())
+          .whenDone(this::release);
+    } catch (RuntimeException e) {
       release();
       throw e;
     }
-    return response.toBuilder().body(new ReleasingBody(response.body())).build();
+  }
+
+  /** Counts one request in flight and returns the port if the backend is ready, else returns -1. */
+  private synchronized int acquireIfReady() {
+    if (closed || state != SpawnStatus.State.READY) {
+      return -1;
+    }
+    inFlight++;
+    return port;
   }
 
   /** Returns a snapshot of the state, pid, port and restart count. */
@@ -416,45 +438,6 @@ public final class SpawningHandler implements ProxyHandler, AutoCloseable {
     return "spawn " + command + (idleShutdown == null ? "" : ", idle shutdown " + idleShutdown);
   }
 
-  /** A response body that counts its request out of flight when closed. */
-  private final class ReleasingBody implements Body {
-    private final Body body;
-    private boolean released;
-
-    ReleasingBody(Body body) {
-      this.body = body;
-    }
-
-    @Override
-    public long length() {
-      return body.length();
-    }
-
-    @Override
-    public InputStream open() throws IOException {
-      return new java.io.FilterInputStream(body.open()) {
-        @Override
-        public void close() throws IOException {
-          ReleasingBody.this.close();
-        }
-      };
-    }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        body.close();
-      } finally {
-        synchronized (this) {
-          if (released) {
-            return;
-          }
-          released = true;
-        }
-        release();
-      }
-    }
-  }
 
   /** Configures a {@link SpawningHandler}. */
   public static final class Builder {

@@ -157,6 +157,7 @@ final class DirectForwarder {
     private boolean requestSent;
     private boolean responseArrived;
     private boolean responseEnded;
+    private @Nullable ProxyResponse clientAnswer;
     private @Nullable Pump upload;
     private @Nullable StreamSinkChannel uploadSink;
     private @Nullable StreamSinkChannel responseSink;
@@ -418,6 +419,7 @@ final class DirectForwarder {
         fail(e instanceof ProxyStatusException ? (ProxyStatusException) e : limits.failure(request, e));
         return;
       }
+      clientAnswer = passed;
       if (!UndertowHost.writeHead(exchange, request.method(), passed)) {
         // no body for the client; the upstream's connection is reusable only if it sent none either
         if (!(request.method().equals("HEAD") || bodyLength == 0 || !chunked && length == null
@@ -497,6 +499,16 @@ final class DirectForwarder {
       finished = true;
       inFlight.decrementAndGet();
       cancelTimer();
+      try {
+        // whoever counts this forward in flight hears it is over
+        if (clientAnswer != null) {
+          clientAnswer.close();
+        } else {
+          forward.release();
+        }
+      } catch (IOException | RuntimeException e) {
+        log.debug("closing the answer failed: {}", e.toString());
+      }
       if (upload != null) {
         upload.stop();
       }
