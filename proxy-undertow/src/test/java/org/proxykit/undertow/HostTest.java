@@ -217,6 +217,40 @@ class HostTest {
     assertFalse(answer.endsWith("0\r\n\r\n"), "a cut-short body must not look complete: " + answer);
   }
 
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+      "bare LF          | HTTP/1.1 200 OK\\nContent-Length: 5\\nX-Marker: m\\n\\nhello",
+      "bare CR          | HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\nX-A: 1\\rX-Marker: m\\r\\n\\r\\nhello",
+      "CL and TE        | HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\nTransfer-Encoding: chunked\\r\\nX-Marker: m\\r\\n\\r\\n5\\r\\nhello\\r\\n0\\r\\n\\r\\n",
+      "two lengths      | HTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\nContent-Length: 6\\r\\nX-Marker: m\\r\\n\\r\\nhello!",
+      "junk first       | junk\\r\\nHTTP/1.1 200 OK\\r\\nContent-Length: 5\\r\\nX-Marker: m\\r\\n\\r\\nhello",
+  })
+  void anUpstreamAnswerThatCannotBeReadOneWayIs502WithNoneOfItsBytes(String name, String raw) throws Exception {
+    backend.handler((request, exchange) -> {
+      exchange.writeRaw(raw.replace("\\r", "\r").replace("\\n", "\n"));
+      exchange.closeConnection();
+    });
+    ProxykitServer server = servers.start("mounts:\n  - { path: /, handler: { type: exact, upstream: '"
+        + backend.url("") + "' } }\n");
+    String answer = Servers.raw(server, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assertTrue(answer.startsWith("HTTP/1.1 502 "), name + ": " + answer);
+    assertFalse(answer.contains("X-Marker") || answer.contains("hello"), name + ": " + answer);
+  }
+
+  @Test
+  void aFoldedUpstreamHeaderReachesTheClientUnfolded() throws Exception {
+    // RFC 9112 section 5.2: a proxy either refuses obs-fold with 502 or replaces it with spaces
+    backend.handler((request, exchange) -> {
+      exchange.writeRaw("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: 1\r\n folded\r\n\r\nhello");
+      exchange.closeConnection();
+    });
+    ProxykitServer server = servers.start("mounts:\n  - { path: /, handler: { type: exact, upstream: '"
+        + backend.url("") + "' } }\n");
+    String answer = Servers.raw(server, "GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    assertTrue(answer.startsWith("HTTP/1.1 502 ") || answer.matches("(?s).*\r\nX-A: 1 +folded\r\n.*"), answer);
+    assertFalse(answer.contains("\r\n folded"), "a folded line must never be passed on as it came: " + answer);
+  }
+
   @Test
   void headOfALocalAnswerCarriesItsLengthNotZero() throws Exception {
     ProxykitServer server = echoAt("/");
