@@ -64,7 +64,7 @@ public final class HttpHeaders {
   /** Returns a builder holding these fields, to make a changed copy. */
   public Builder toBuilder() {
     Builder builder = new Builder();
-    builder.namesAndValues.addAll(Arrays.asList(namesAndValues));
+    builder.unchanged = this;
     return builder;
   }
 
@@ -255,19 +255,31 @@ public final class HttpHeaders {
    */
   public static final class Builder {
     private final List<String> namesAndValues = new ArrayList<>();
+    // the headers this builder copies, until the first change: an unchanged copy builds to
+    // them again instead of to a new array (requests and responses are copied on every hop)
+    private @Nullable HttpHeaders unchanged;
 
     private Builder() {}
 
+    private List<String> fields() {
+      if (unchanged != null) {
+        namesAndValues.addAll(Arrays.asList(unchanged.namesAndValues));
+        unchanged = null;
+      }
+      return namesAndValues;
+    }
+
     /** Adds a field after the existing ones, keeping other values of the same name. */
     public Builder add(String name, String value) {
-      namesAndValues.add(checkName(name));
-      namesAndValues.add(checkValue(name, value));
+      List<String> fields = fields();
+      fields.add(checkName(name));
+      fields.add(checkValue(name, value));
       return this;
     }
 
     /** Adds every field of {@code headers}, in order. */
     public Builder addAll(HttpHeaders headers) {
-      namesAndValues.addAll(Arrays.asList(headers.namesAndValues));
+      fields().addAll(Arrays.asList(headers.namesAndValues));
       return this;
     }
 
@@ -275,17 +287,22 @@ public final class HttpHeaders {
     public Builder set(String name, String value) {
       checkValue(checkName(name), value);
       remove(name);
-      namesAndValues.add(name);
-      namesAndValues.add(value);
+      List<String> fields = fields();
+      fields.add(name);
+      fields.add(value);
       return this;
     }
 
     /** Removes every field named {@code name} (any case). */
     public Builder remove(String name) {
-      for (int i = namesAndValues.size() - 2; i >= 0; i -= 2) {
-        if (name.equalsIgnoreCase(namesAndValues.get(i))) {
-          namesAndValues.remove(i + 1);
-          namesAndValues.remove(i);
+      if (unchanged != null && unchanged.first(name) == null) {
+        return this;
+      }
+      List<String> fields = fields();
+      for (int i = fields.size() - 2; i >= 0; i -= 2) {
+        if (name.equalsIgnoreCase(fields.get(i))) {
+          fields.remove(i + 1);
+          fields.remove(i);
         }
       }
       return this;
@@ -293,6 +310,9 @@ public final class HttpHeaders {
 
     /** Returns the first value of {@code name} added so far, or null. */
     public @Nullable String first(String name) {
+      if (unchanged != null) {
+        return unchanged.first(name);
+      }
       for (int i = 0; i < namesAndValues.size(); i += 2) {
         if (name.equalsIgnoreCase(namesAndValues.get(i))) {
           return namesAndValues.get(i + 1);
@@ -303,6 +323,9 @@ public final class HttpHeaders {
 
     /** Returns immutable headers holding the fields added so far. */
     public HttpHeaders build() {
+      if (unchanged != null) {
+        return unchanged;
+      }
       return namesAndValues.isEmpty() ? EMPTY : new HttpHeaders(namesAndValues.toArray(new String[0]));
     }
   }

@@ -68,7 +68,8 @@ public final class ProxyRequest {
     this.remoteAddr = builder.remoteAddr;
     this.remotePort = builder.remotePort;
     this.body = builder.body;
-    this.attributes = Collections.unmodifiableMap(new LinkedHashMap<>(builder.attributes));
+    this.attributes = builder.attributes.isEmpty() ? Map.of()
+        : Collections.unmodifiableMap(new LinkedHashMap<>(builder.attributes));
   }
 
   /**
