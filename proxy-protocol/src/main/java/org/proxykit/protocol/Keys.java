@@ -12,11 +12,8 @@ import java.util.HexFormat;
 import java.util.Objects;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
-import org.bouncycastle.crypto.digests.SHA256Digest;
-import org.bouncycastle.crypto.macs.HMac;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
-import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 import org.bouncycastle.crypto.util.PrivateKeyFactory;
 import org.bouncycastle.crypto.util.PublicKeyFactory;
@@ -140,18 +137,23 @@ public final class Keys {
 
   /** An HMAC-SHA256 key: signs and verifies. */
   public static final class Hmac implements SigningKey, VerificationKey {
+    // each thread keeps one JDK Mac (its SHA-256 is compiled to the CPU's own instructions),
+    // set up again only when the secret changes: signing is on every request's path
+    private static final ThreadLocal<ThreadMac> MACS = ThreadLocal.withInitial(ThreadMac::new);
+
     private final java.util.function.Supplier<byte[]> secret;
     private final @Nullable String keyId;
+    private volatile @Nullable Prepared prepared;
 
     private Hmac(java.util.function.Supplier<byte[]> secret, @Nullable String keyId) {
       this.secret = secret;
       this.keyId = keyId;
-      secret.get();
+      prepared();
     }
 
     @Override
     public String keyId() {
-      return keyId != null ? keyId : derivedId(HMAC_SHA256, secret.get());
+      return keyId != null ? keyId : prepared().derivedId;
     }
 
     @Override
@@ -161,12 +163,17 @@ public final class Keys {
 
     @Override
     public byte[] sign(byte[] base) {
-      HMac mac = new HMac(new SHA256Digest());
-      mac.init(new KeyParameter(secret.get()));
-      mac.update(base, 0, base.length);
-      byte[] out = new byte[mac.getMacSize()];
-      mac.doFinal(out, 0);
-      return out;
+      ThreadMac mac = MACS.get();
+      Prepared current = prepared();
+      try {
+        if (mac.preparedFor != current) {
+          mac.mac.init(current.key);
+          mac.preparedFor = current;
+        }
+        return mac.mac.doFinal(base);
+      } catch (java.security.InvalidKeyException e) {
+        throw new IllegalStateException("HmacSHA256 refused the key", e);
+      }
     }
 
     @Override
@@ -177,6 +184,42 @@ public final class Keys {
     @Override
     public String toString() {
       return "hmac-sha256 key " + keyId();
+    }
+
+    /** Returns the secret as it is now, with what is derived from it; the same object until the secret changes. */
+    private Prepared prepared() {
+      byte[] now = secret.get();
+      Prepared current = prepared;
+      if (current == null || current.secret != now) {
+        current = new Prepared(now);
+        prepared = current;
+      }
+      return current;
+    }
+
+    private static final class Prepared {
+      final byte[] secret;
+      final String derivedId;
+      final javax.crypto.spec.SecretKeySpec key;
+
+      Prepared(byte[] secret) {
+        this.secret = secret;
+        this.derivedId = derivedId(HMAC_SHA256, secret);
+        this.key = new javax.crypto.spec.SecretKeySpec(secret, "HmacSHA256");
+      }
+    }
+
+    private static final class ThreadMac {
+      final javax.crypto.Mac mac;
+      @Nullable Prepared preparedFor;
+
+      ThreadMac() {
+        try {
+          mac = javax.crypto.Mac.getInstance("HmacSHA256");
+        } catch (NoSuchAlgorithmException e) {
+          throw new IllegalStateException("this JVM has no HmacSHA256", e);
+        }
+      }
     }
   }
 
