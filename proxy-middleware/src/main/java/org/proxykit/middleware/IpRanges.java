@@ -79,27 +79,48 @@ public final class IpRanges {
   /** Returns the bytes of an IPv4 or IPv6 literal (IPv4-mapped IPv6 as IPv4), or null if it is not one. */
   static byte @Nullable [] parse(String text) {
     String literal = text.startsWith("[") && text.endsWith("]") ? text.substring(1, text.length() - 1) : text;
-    if (literal.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
-      // built here: InetAddress would look up 999.1.1.1 in DNS
-      String[] octets = literal.split("\\.");
-      byte[] bytes = new byte[4];
-      for (int i = 0; i < 4; i++) {
-        int octet = Integer.parseInt(octets[i]);
-        if (octet > 255) {
-          return null;
-        }
-        bytes[i] = (byte) octet;
-      }
-      return bytes;
+    byte[] ipv4 = dottedQuad(literal);
+    if (ipv4 != null || literal.indexOf(':') < 0) {
+      return ipv4;
     }
-    if (literal.indexOf(':') < 0 || !literal.matches("[0-9a-fA-F:.]+")) {
-      return null;
+    for (int i = 0; i < literal.length(); i++) {
+      char c = literal.charAt(i);
+      boolean hex = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
+      if (!hex && c != ':' && c != '.') {
+        return null;
+      }
     }
     try {
       return InetAddress.getByName(literal).getAddress();
     } catch (UnknownHostException e) {
       return null;
     }
+  }
+
+  /**
+   * Returns the four bytes of a dotted-quad IPv4 literal, or null if {@code text} is not one.
+   * Built here: InetAddress would look up {@code 999.1.1.1} in DNS; a loop: this runs on every
+   * request the middleware restores a client address for.
+   */
+  private static byte @Nullable [] dottedQuad(String text) {
+    byte[] bytes = new byte[4];
+    int octet = 0;
+    int value = 0;
+    int digits = 0;
+    for (int i = 0; i <= text.length(); i++) {
+      char c = i < text.length() ? text.charAt(i) : '.';
+      if (c >= '0' && c <= '9' && digits < 3) {
+        value = value * 10 + (c - '0');
+        digits++;
+      } else if (c == '.' && digits > 0 && value <= 255 && octet < 4) {
+        bytes[octet++] = (byte) value;
+        value = 0;
+        digits = 0;
+      } else {
+        return null;
+      }
+    }
+    return octet == 4 ? bytes : null;
   }
 
   private static boolean matches(byte[] network, byte[] address, int prefix) {
