@@ -1,0 +1,113 @@
+package org.proxykit.undertow;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.proxykit.testing.LoopbackServer;
+import org.proxykit.testing.RecordedRequest;
+
+/**
+ * What the server's non-blocking forwarding keeps of the exact proxy's contract: connection
+ * limits with 503 after the pool wait, pooled connections the upstream closed, and bodies
+ * both ways byte for byte.
+ */
+class DirectForwarderTest {
+  @RegisterExtension final Servers servers = new Servers();
+  @RegisterExtension final LoopbackServer backend = new LoopbackServer();
+
+  private ProxykitServer exact(String settings) {
+    return servers.start("mounts:\n  - { path: /, handler: { type: exact, upstream: '" + backend.url("") + "'"
+        + (settings.isEmpty() ? "" : ", " + settings) + " } }\n");
+  }
+
+  @Test
+  void requestsOverTheConnectionLimitWaitThenGet503AndTheUpstreamNeverSeesMore() throws Exception {
+    AtomicInteger concurrent = new AtomicInteger();
+    AtomicInteger most = new AtomicInteger();
+    backend.handler((request, exchange) -> {
+      most.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+      Thread.sleep(1500);
+      concurrent.decrementAndGet();
+      exchange.respond(200, "slow");
+    });
+    // one connection per I/O thread: the server has two
+    ProxykitServer server = exact("maxConnectionsPerRoute: 1, poolWaitTimeout: 200ms");
+    List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      answers.add(Servers.HTTP.sendAsync(HttpRequest.newBuilder(Servers.url(server, "/slow" + i)).build(),
+          HttpResponse.BodyHandlers.ofString()));
+    }
+    int refused = 0;
+    for (CompletableFuture<HttpResponse<String>> answer : answers) {
+      HttpResponse<String> response = answer.get();
+      if (response.statusCode() == 503) {
+        refused++;
+        assertTrue(response.body().startsWith("no free upstream connection within 200ms"), response.body());
+      } else {
+        assertEquals(200, response.statusCode(), response.body());
+      }
+    }
+    assertTrue(most.get() <= 2, "the upstream saw " + most.get() + " requests at once");
+    assertTrue(refused >= 4, refused + " of 6 waited and got 503");
+  }
+
+  @Test
+  void pooledConnectionsTheUpstreamClosedAreNotAnError() throws Exception {
+    AtomicInteger served = new AtomicInteger();
+    backend.handler((request, exchange) -> {
+      exchange.respond(200, "n" + served.incrementAndGet());
+      if (served.get() % 2 == 0) {
+        exchange.closeConnection();  // without a Connection: close: the proxy learns it by the socket
+      }
+    });
+    ProxykitServer server = exact("");
+    for (int i = 1; i <= 20; i++) {
+      HttpResponse<String> response = Servers.get(server, "/n");
+      assertEquals(200, response.statusCode(), "request " + i + ": " + response.body());
+      assertEquals("n" + i, response.body());
+      Thread.sleep(i % 3 == 0 ? 50 : 0);
+    }
+  }
+
+  @Test
+  void largeUploadsAndDownloadsPassByteForByte() throws Exception {
+    byte[] upload = new byte[5 << 20];
+    new Random(7).nextBytes(upload);
+    byte[] download = new byte[3 << 20];
+    new Random(8).nextBytes(download);
+    backend.handler((request, exchange) -> exchange.respond(200, "OK", download));
+    ProxykitServer server = exact("");
+
+    HttpResponse<byte[]> chunked = Servers.HTTP.send(HttpRequest.newBuilder(Servers.url(server, "/up"))
+        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(upload))).build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    RecordedRequest received = backend.takeRequest();
+    assertEquals(200, chunked.statusCode());
+    assertTrue(received.chunked(), "a body of unknown length goes on chunked");
+    assertEquals(sha256(upload), received.bodySha256());
+    assertEquals(sha256(download), sha256(chunked.body()));
+
+    HttpResponse<byte[]> sized = Servers.HTTP.send(HttpRequest.newBuilder(Servers.url(server, "/up"))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(upload)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    received = backend.takeRequest();
+    assertEquals(200, sized.statusCode());
+    assertEquals(String.valueOf(upload.length), received.header("Content-Length"));
+    assertEquals(sha256(upload), received.bodySha256());
+    assertEquals(sha256(download), sha256(sized.body()));
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+}
