@@ -14,7 +14,8 @@ import org.proxykit.api.ProxyStatusException;
  * <p>A head is refused for: a request line longer than {@code maxRequestLine} (414); a head
  * longer than {@code maxHeaderSize} or with more than {@code maxHeaders} fields (431); bare
  * CR or LF, NUL or another control character; a field line starting with white space
- * (obs-fold); white space before a colon; a malformed request line or Content-Length (400);
+ * (obs-fold); white space before a colon; a byte above 0x7f in the request target; a
+ * malformed request line or Content-Length (400);
  * a version other than HTTP/1.0 or 1.1 (505); framing that is ambiguous or unsupported (as
  * {@link FramingGuard} words it); a Content-Length over {@code maxBodySize} (413). A chunked
  * body is refused for a malformed or overflowing chunk size, bare CR or LF, chunk data not
@@ -255,6 +256,9 @@ final class RequestScanner {
         }
         if (c <= 0x20 || c == 0x7f) {
           return lineControl(c, "control character or white space in the request target");
+        }
+        if (c >= 0x80) {
+          return refuseHead(400, "request target must be ASCII (percent-encode other bytes)");
         }
         targetStar = targetLength == 0 && c == '*';
         targetLength++;

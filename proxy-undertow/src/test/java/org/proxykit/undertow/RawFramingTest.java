@@ -76,6 +76,7 @@ class RawFramingTest {
       "bare CR in the request line | 400 | bare CR in the request head | GET /\\r HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
       "NUL in a header      | 400 | control character in a header field | GET / HTTP/1.1\\r\\nHost: x\\r\\nX-A: a\\u0000b\\r\\n\\r\\n",
       "NUL in the target    | 400 | control character in the request line | GET /a\\u0000b HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
+      "raw UTF-8 in the target | 400 | request target must be ASCII | GET /caf\\u00c3\\u00a9 HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
       "obs-fold             | 400 | header line starts with white space (obs-fold) | GET / HTTP/1.1\\r\\nHost: x\\r\\nX-A: a\\r\\n b\\r\\n\\r\\n",
       "space before colon   | 400 | white space before a colon | GET / HTTP/1.1\\r\\nHost: x\\r\\nContent-Length : 0\\r\\n\\r\\n",
       "empty line first     | 400 | empty line before the request line | \\r\\nGET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n",
@@ -395,7 +396,8 @@ class RawFramingTest {
   }
 
   private static String unescape(String csv) {
-    return csv.replace("\\r", "\r").replace("\\n", "\n").replace("\\u0000", "\u0000");
+    return csv.replace("\\r", "\r").replace("\\n", "\n").replace("\\u0000", "\u0000").replace("\\u00c3", "\u00c3")
+        .replace("\\u00a9", "\u00a9");
   }
 
   /** What came back, and whether the server closed the connection. */
