@@ -48,7 +48,8 @@ import org.xnio.conduits.StreamSourceConduit;
  * before the answer could be sent. A reader that knows nothing of the guard (one draining the
  * rest of the body) gets the end of the stream instead.
  *
- * <p><b>Timeouts</b>, all on the connection's I/O thread: a head not complete
+ * <p><b>Timeouts</b>, timed on the connection's I/O thread (a blocking reader times its own
+ * wait): a head not complete
  * {@code headerTimeout} after its first byte is refused with 408; a connection waiting for a
  * request with no byte for {@code idleTimeout} gets the end of the stream, which makes Undertow
  * close it silently (nginx does the same); a body with no byte for {@code bodyTimeout} while
