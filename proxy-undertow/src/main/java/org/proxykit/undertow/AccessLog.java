@@ -64,10 +64,12 @@ final class AccessLog implements AutoCloseable {
     InetSocketAddress peer = exchange.getSourceAddress();
     String client = peer == null || peer.getAddress() == null ? "-" : peer.getAddress().getHostAddress();
     String query = exchange.getQueryString();
-    String target = exchange.getRequestURI() + (query.isEmpty() ? "" : "?" + query);
+    // a request the guard refused is logged without a request line, as nginx logs what it could not parse
+    String request = exchange.getAttachment(RequestGuardConduit.REFUSED) != null ? "-"
+        : exchange.getRequestMethod() + " " + exchange.getRequestURI() + (query.isEmpty() ? "" : "?" + query) + ' '
+        + exchange.getProtocol();
     long bytes = exchange.getResponseBytesSent();
-    return client + " - - [" + TIME.format(ZonedDateTime.now()) + "] \"" + exchange.getRequestMethod() + ' '
-        + target + ' ' + exchange.getProtocol() + "\" " + exchange.getStatusCode() + ' '
+    return client + " - - [" + TIME.format(ZonedDateTime.now()) + "] \"" + request + "\" " + exchange.getStatusCode() + ' '
         + (bytes > 0 ? String.valueOf(bytes) : "-") + ' ' + millis + "ms";
   }
 

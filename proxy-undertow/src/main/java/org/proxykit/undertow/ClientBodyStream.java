@@ -5,7 +5,10 @@ import io.undertow.server.RequestTooBigException;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
+import org.proxykit.api.Nullable;
 import org.proxykit.api.ProxyStatusException;
+import org.xnio.channels.StreamSourceChannel;
 
 /**
  * The client's request body as handlers read it: a failure to read it becomes the answer it
@@ -13,11 +16,18 @@ import org.proxykit.api.ProxyStatusException;
  * passes it on: 413 over the size limit, 408 when the client stalls longer than the body
  * timeout, 400 when the body is malformed or ends before its length. The exchange's stream
  * is opened on the first read, so the request can be built on an I/O thread.
+ *
+ * <p>On an HTTP/1.x connection it reads the request channel itself, blocking, and asks the
+ * connection's {@link RequestGuardConduit} why whenever nothing came: a refused body or a
+ * stall fails here, with the connection still open for the answer. (Undertow's own stream
+ * would fail inside its body decoders, which close the connection first.)
  */
 final class ClientBodyStream extends FilterInputStream {
   private final HttpServerExchange exchange;
   private final long length;
   private long read;
+  private @Nullable RequestGuardConduit guard;
+  private @Nullable StreamSourceChannel channel;
 
   ClientBodyStream(HttpServerExchange exchange, long length) {
     super(null);
@@ -48,6 +58,7 @@ final class ClientBodyStream extends FilterInputStream {
     if (in != null) {
       in.close();
     }
+    // a guarded channel is left as it is: the exchange's end drains or closes it
   }
 
   @Override
@@ -58,12 +69,15 @@ final class ClientBodyStream extends FilterInputStream {
 
   @Override
   public int read(byte[] buffer, int offset, int count) throws IOException {
+    if (count == 0) {
+      return 0;
+    }
     int n;
     try {
-      if (in == null) {
-        in = exchange.getInputStream();
+      if (in == null && channel == null) {
+        open();
       }
-      n = in.read(buffer, offset, count);
+      n = channel != null ? readGuarded(channel, ByteBuffer.wrap(buffer, offset, count)) : in.read(buffer, offset, count);
     } catch (IOException | RuntimeException e) {
       throw failure(e);
     }
@@ -74,5 +88,30 @@ final class ClientBodyStream extends FilterInputStream {
       read += n;
     }
     return n;
+  }
+
+  private void open() {
+    guard = RequestGuardConduit.of(exchange);
+    if (guard != null && exchange.isRequestChannelAvailable()) {
+      channel = exchange.getRequestChannel();
+    }
+    if (channel == null) {
+      guard = null;
+      in = exchange.getInputStream();
+    }
+  }
+
+  private int readGuarded(StreamSourceChannel source, ByteBuffer into) throws IOException {
+    while (true) {
+      int n = source.read(into);
+      if (n != 0) {
+        return n;
+      }
+      IOException refused = guard.bodyFailure();
+      if (refused != null) {
+        throw refused;
+      }
+      source.awaitReadable();
+    }
   }
 }

@@ -326,8 +326,10 @@ final class DirectForwarder {
           });
           if (hasBody) {
             uploadSink = sent.getRequestChannel();
+            RequestGuardConduit guard = RequestGuardConduit.of(exchange);
             upload = new Pump(exchange.getRequestChannel(), uploadSink,
-                exchange.getConnection().getByteBufferPool().allocate(), Call.this);
+                exchange.getConnection().getByteBufferPool().allocate(), Call.this,
+                guard == null ? Pump.SourceCheck.NONE : guard::bodyFailure);
             upload.start();
           } else {
             requestSent = true;

@@ -13,14 +13,15 @@ import org.proxykit.api.ProxyStatusException;
 
 /**
  * Refuses requests whose framing is ambiguous, before a handler sees them (RFC 9112 section
- * 6): Undertow itself refuses most (bare CR/LF/NUL, space before a colon, Content-Length
- * with Transfer-Encoding, differing or non-decimal lengths), and this adds what it lets
- * through: a Transfer-Encoding other than exactly {@code chunked} (501; Undertow would read
- * {@code identity} to the end of the connection and take any other coding for chunked), a
- * length too large for a long, and protocol header names spelled with {@code _} instead of
- * {@code -} (which some servers behind a proxy would read as the real header), and
- * Transfer-Encoding in an HTTP/1.0 request (RFC 9112 section 6.1). The server
- * closes the connection after such an answer, so no pipelined bytes are read as a request.
+ * 6). On HTTP/1.x connections the request guard ({@link RequestScanner}) has already refused
+ * bad syntax and ambiguous framing before Undertow parsed the head; this checks the parsed
+ * head again, for HTTP/2 requests too: a Transfer-Encoding other than exactly {@code chunked}
+ * (501; Undertow would read {@code identity} to the end of the connection and take any other
+ * coding for chunked), Content-Length with Transfer-Encoding, differing, non-decimal or too
+ * large lengths, Transfer-Encoding in an HTTP/1.0 request (RFC 9112 section 6.1), and protocol
+ * header names spelled with {@code _} instead of {@code -} (which some servers behind a proxy
+ * would read as the real header; only this checks them). The server closes the connection
+ * after such an answer, so no pipelined bytes are read as a request.
  */
 final class FramingGuard {
   private static final Pattern DECIMAL = Pattern.compile("\\d{1,18}");

@@ -27,8 +27,8 @@ import org.proxykit.api.spi.Settings;
  *   listen: 127.0.0.1:8080          # or a list
  *   http2: true                     # h2c upgrade on http, ALPN h2 on https
  *   tls: { cert: cert.pem, key: key.pem }
- *   limits: { maxHeaderSize: 16KiB, maxHeaders: 100, maxBodySize: 100MiB, headerTimeout: 30s, idleTimeout: 60s,
- *             bodyTimeout: 60s }
+ *   limits: { maxRequestLine: 8KiB, maxHeaderSize: 16KiB, maxHeaders: 100, maxBodySize: 100MiB, headerTimeout: 30s,
+ *             idleTimeout: 60s, bodyTimeout: 60s }
  *   workerThreads: 200
  *   shutdownGrace: 30s
  *   accessLog: stdout               # or off, or a file path
@@ -82,20 +82,31 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
   public record Tls(Path cert, Path key) {}
 
   /**
-   * Limits that protect the server, with defaults near nginx's.
+   * Limits that protect the server, with defaults near nginx's. Requests beyond them are
+   * refused before any handler sees them.
    *
-   * @param maxHeaderSize bytes of request line and headers; nginx allows 4 x 8 KiB buffers
-   * @param maxHeaders number of header fields; nginx has no count limit, Undertow 200
+   * @param maxRequestLine bytes of the request line (414 beyond); nginx's large_client_header_buffers buffer is 8 KiB
+   * @param maxHeaderSize bytes of request line and headers (431 beyond); nginx allows 4 x 8 KiB buffers
+   * @param maxHeaders number of header fields (431 beyond); nginx has no count limit, Undertow 200
    * @param maxBodySize request body bytes, or -1 for no limit (in the config: -1, or no key); nginx's client_max_body_size is 1 MiB
-   * @param headerTimeout time to receive the request head; nginx's client_header_timeout is 60s
+   * @param headerTimeout time to receive the request head from its first byte (408); nginx's client_header_timeout is 60s
    * @param idleTimeout time a kept-alive connection may wait for its next request; nginx's keepalive_timeout is 75s
    * @param bodyTimeout time the request body may stop arriving before 408; nginx's client_body_timeout is 60s
    */
-  public record Limits(long maxHeaderSize, int maxHeaders, long maxBodySize, Duration headerTimeout,
+  public record Limits(long maxRequestLine, long maxHeaderSize, int maxHeaders, long maxBodySize, Duration headerTimeout,
       Duration idleTimeout, Duration bodyTimeout) {
-    /** The defaults: 16 KiB of headers, 100 fields, no body limit, 30s for the head, 60s idle, 60s body stall. */
-    public static final Limits DEFAULTS =
-        new Limits(16 * 1024, 100, -1, Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(60));
+    /**
+     * The defaults: 8 KiB request line, 16 KiB of headers, 100 fields, no body limit, 30s for
+     * the head, 60s idle, 60s body stall.
+     */
+    public static final Limits DEFAULTS = new Limits(8 * 1024, 16 * 1024, 100, -1, Duration.ofSeconds(30),
+        Duration.ofSeconds(60), Duration.ofSeconds(60));
+
+    /** Makes limits with the default request line limit, 8 KiB. */
+    public Limits(long maxHeaderSize, int maxHeaders, long maxBodySize, Duration headerTimeout, Duration idleTimeout,
+        Duration bodyTimeout) {
+      this(8 * 1024, maxHeaderSize, maxHeaders, maxBodySize, headerTimeout, idleTimeout, bodyTimeout);
+    }
   }
 
   /**
@@ -118,11 +129,24 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     if (listeners.isEmpty()) {
       throw new ConfigException(source + ": server.listen: at least one HOST:PORT is needed");
     }
+    // also when made in code: the guard and Undertow take these as int
+    checkSize(source, "server.limits.maxRequestLine", limits.maxRequestLine());
+    checkSize(source, "server.limits.maxHeaderSize", limits.maxHeaderSize());
+    if (limits.maxHeaders() < 1) {
+      throw new ConfigException(source + ": server.limits.maxHeaders: must be at least 1, got " + limits.maxHeaders());
+    }
     // also when made in code: these become int milliseconds (Durations)
     checkTimeout(source, "server.limits.headerTimeout", limits.headerTimeout());
     checkTimeout(source, "server.limits.idleTimeout", limits.idleTimeout());
     checkTimeout(source, "server.limits.bodyTimeout", limits.bodyTimeout());
     checkTimeout(source, "server.shutdownGrace", shutdownGrace);
+  }
+
+  private static void checkSize(String source, String key, long value) {
+    if (value < 1 || value > Integer.MAX_VALUE) {
+      throw new ConfigException(source + ": " + key + ": must be more than 0 and at most " + Integer.MAX_VALUE
+          + " bytes, got " + value);
+    }
   }
 
   private static void checkTimeout(String source, String key, Duration value) {
@@ -232,9 +256,11 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     }
 
     Settings limitSettings = server.nested("limits")
-        .checkKnown(Set.of("maxHeaderSize", "maxHeaders", "maxBodySize", "headerTimeout", "idleTimeout", "bodyTimeout"));
+        .checkKnown(Set.of("maxRequestLine", "maxHeaderSize", "maxHeaders", "maxBodySize", "headerTimeout", "idleTimeout",
+            "bodyTimeout"));
     Limits defaults = Limits.DEFAULTS;
     Limits limits = new Limits(
+        positiveSize(limitSettings, "maxRequestLine", defaults.maxRequestLine()),
         positiveSize(limitSettings, "maxHeaderSize", defaults.maxHeaderSize()),
         positive(limitSettings, "maxHeaders", defaults.maxHeaders()),
         maxBodySize(limitSettings),
@@ -341,6 +367,11 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     long value = settings.size(key, fallback);
     if (value == 0) {
       throw new IllegalArgumentException(settings.pathOf(key) + ": must be more than 0");
+    }
+    if (value > Integer.MAX_VALUE) {
+      Object raw = settings.get(key);
+      throw new IllegalArgumentException(settings.pathOf(key) + ": must be at most " + Integer.MAX_VALUE + " bytes, got "
+          + (raw instanceof String ? "'" + raw + "'" : raw));
     }
     return value;
   }

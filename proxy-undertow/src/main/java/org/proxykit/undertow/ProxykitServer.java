@@ -2,8 +2,17 @@ package org.proxykit.undertow;
 
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
+import io.undertow.connector.ByteBufferPool;
+import io.undertow.protocols.ssl.UndertowXnioSsl;
+import io.undertow.server.DefaultByteBufferPool;
 import io.undertow.server.HttpHandler;
 import io.undertow.server.handlers.GracefulShutdownHandler;
+import io.undertow.server.protocol.http.AlpnOpenListener;
+import io.undertow.server.protocol.http.HttpOpenListener;
+import io.undertow.server.protocol.http2.Http2OpenListener;
+import io.undertow.server.protocol.http2.Http2UpgradeHandler;
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
@@ -13,7 +22,15 @@ import javax.net.ssl.SSLContext;
 import org.proxykit.api.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.xnio.ChannelListener;
+import org.xnio.ChannelListeners;
+import org.xnio.IoUtils;
+import org.xnio.OptionMap;
 import org.xnio.Options;
+import org.xnio.StreamConnection;
+import org.xnio.Xnio;
+import org.xnio.XnioWorker;
+import org.xnio.channels.AcceptingChannel;
 
 /**
  * A running proxykit server: Undertow listeners serving the mounted handlers. Get one from
@@ -32,7 +49,8 @@ public final class ProxykitServer implements AutoCloseable {
   private final DirectForwarder direct = new DirectForwarder();
   private final List<AutoCloseable> resources;
   private final @Nullable SSLContext tls;
-  private @Nullable Undertow undertow;
+  private @Nullable XnioWorker worker;
+  private List<AcceptingChannel<? extends StreamConnection>> channels = List.of();
   private @Nullable GracefulShutdownHandler graceful;
   private List<URI> urls = List.of();
   private boolean stopped;
@@ -60,54 +78,127 @@ public final class ProxykitServer implements AutoCloseable {
     if (stopped) {
       throw new IllegalStateException("a stopped server cannot start again");
     }
-    if (undertow != null) {
+    if (worker != null) {
       return this;
     }
     GracefulShutdownHandler root = new GracefulShutdownHandler(accessLog.wrap(new UndertowHost(mounts, direct)));
-    Undertow server = builder(root).build();
+    Xnio xnio = Xnio.getInstance(Undertow.class.getClassLoader());
+    List<AcceptingChannel<? extends StreamConnection>> bound = new ArrayList<>();
+    XnioWorker started;
     try {
-      server.start();
-    } catch (RuntimeException e) {
-      server.stop();
+      started = xnio.createWorker(OptionMap.builder()
+          .set(Options.WORKER_IO_THREADS, Math.max(Runtime.getRuntime().availableProcessors(), 2))
+          .set(Options.CONNECTION_HIGH_WATER, 1_000_000)
+          .set(Options.CONNECTION_LOW_WATER, 1_000_000)
+          .set(Options.WORKER_TASK_CORE_THREADS, config.workerThreads())
+          .set(Options.WORKER_TASK_MAX_THREADS, config.workerThreads())
+          .set(Options.TCP_NODELAY, true)
+          .set(Options.CORK, true)
+          .getMap());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot start the server's threads: " + e.getMessage(), e);
+    }
+    try {
+      Listeners listeners = new Listeners(xnio, started, root);
+      for (ProxykitConfig.Listener listener : config.listeners()) {
+        bound.add(listeners.bind(listener));
+      }
+    } catch (IOException | RuntimeException e) {
+      bound.forEach(IoUtils::safeClose);
+      started.shutdownNow();
       throw new IllegalStateException("cannot listen on " + config.listeners() + ": " + rootMessage(e), e);
     }
-    List<URI> bound = new ArrayList<>();
-    for (Undertow.ListenerInfo listener : server.getListenerInfo()) {
-      InetSocketAddress address = (InetSocketAddress) listener.getAddress();
+    List<URI> addresses = new ArrayList<>();
+    for (AcceptingChannel<? extends StreamConnection> channel : bound) {
+      InetSocketAddress address = channel.getLocalAddress(InetSocketAddress.class);
       String host = address.getAddress().getHostAddress();
-      bound.add(URI.create(listener.getProtcol() + "://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host)
+      addresses.add(URI.create((tls != null ? "https" : "http") + "://" + (host.indexOf(':') >= 0 ? "[" + host + "]" : host)
           + ":" + address.getPort()));
     }
-    this.undertow = server;
+    this.worker = started;
+    this.channels = List.copyOf(bound);
     this.graceful = root;
-    this.urls = Collections.unmodifiableList(bound);
+    this.urls = Collections.unmodifiableList(addresses);
     return this;
   }
 
-  private Undertow.Builder builder(HttpHandler root) {
-    ProxykitConfig.Limits limits = config.limits();
-    Undertow.Builder builder = Undertow.builder()
-        .setWorkerThreads(config.workerThreads())
-        .setHandler(root)
-        .setServerOption(UndertowOptions.ENABLE_HTTP2, config.http2())
-        .setServerOption(UndertowOptions.MAX_HEADER_SIZE, (int) Math.min(Integer.MAX_VALUE, limits.maxHeaderSize()))
-        .setServerOption(UndertowOptions.MAX_HEADERS, limits.maxHeaders())
-        .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, Durations.millis(limits.headerTimeout()))
-        .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, Durations.millis(limits.idleTimeout()))
-        .setServerOption(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
-        .setSocketOption(Options.TCP_NODELAY, true)
-        // a blocking read of the request body fails after this long without a byte: 408
-        .setSocketOption(Options.READ_TIMEOUT, Durations.millis(limits.bodyTimeout()));
-    // Undertow's own default would refuse bodies over a few MiB: no limit unless one is configured
-    builder.setServerOption(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBodySize() > 0 ? limits.maxBodySize() : Long.MAX_VALUE);
-    for (ProxykitConfig.Listener listener : config.listeners()) {
-      if (tls != null) {
-        builder.addHttpsListener(listener.port(), listener.host(), tls);
-      } else {
-        builder.addHttpListener(listener.port(), listener.host());
+  /**
+   * Undertow's listeners as {@code Undertow.start()} makes them, with one difference: every
+   * accepted connection gets a {@link RequestGuardConduit} under the HTTP/1.x parser first.
+   * Plain listeners offer h2c (upgrade and prior knowledge) when HTTP/2 is on, TLS listeners
+   * ALPN h2.
+   */
+  private final class Listeners {
+    private final XnioWorker worker;
+    private final OptionMap socketOptions;
+    private final ChannelListener<StreamConnection> openListener;
+    private final @Nullable UndertowXnioSsl ssl;
+
+    Listeners(Xnio xnio, XnioWorker worker, HttpHandler root) {
+      this.worker = worker;
+      ProxykitConfig.Limits limits = config.limits();
+      this.socketOptions = OptionMap.builder()
+          .set(Options.WORKER_IO_THREADS, worker.getIoThreadCount())
+          .set(Options.TCP_NODELAY, true)
+          .set(Options.REUSE_ADDRESSES, true)
+          .set(Options.BALANCING_TOKENS, 1)
+          .set(Options.BALANCING_CONNECTIONS, 2)
+          .set(Options.BACKLOG, 1000)
+          .getMap();
+      // the guard enforces the head limits and all timeouts of HTTP/1.x connections itself, before
+      // Undertow parses a byte; Undertow's own limits sit above the guard's so they never come first
+      OptionMap http1 = OptionMap.builder()
+          // answers to pipelined requests are written at once: buffered, the answer to a request that closes
+          // the connection (a refusal) would be dropped with the requests behind it
+          .set(UndertowOptions.BUFFER_PIPELINED_DATA, false)
+          .set(UndertowOptions.ENABLE_HTTP2, config.http2())
+          .set(UndertowOptions.MAX_HEADER_SIZE, (int) Math.min(Integer.MAX_VALUE, limits.maxHeaderSize() + 1024))
+          .set(UndertowOptions.MAX_HEADERS, limits.maxHeaders() + 8)
+          .set(UndertowOptions.ALWAYS_SET_KEEP_ALIVE, false)
+          // Undertow's own default would refuse bodies over a few MiB: no limit unless one is configured.
+          // On HTTP/1.x the guard refuses (413) before Undertow would, which would close without a word.
+          .set(UndertowOptions.MAX_ENTITY_SIZE, limits.maxBodySize() > 0 ? limits.maxBodySize() : Long.MAX_VALUE)
+          .getMap();
+      ByteBufferPool buffers = new DefaultByteBufferPool(true, 16 * 1024, -1, 4);
+      HttpOpenListener http = new HttpOpenListener(buffers, http1);
+      RequestGuardConduit.Limits guard = new RequestGuardConduit.Limits(limits);
+      if (tls == null) {
+        http.setRootHandler(config.http2() ? new Http2UpgradeHandler(root) : root);
+        this.openListener = RequestGuardConduit.installing(guard, http);
+        this.ssl = null;
+        return;
       }
+      http.setRootHandler(root);
+      if (config.http2()) {
+        // HTTP/2 streams are framed by Undertow's HTTP/2 parser, which keeps its own timeouts
+        OptionMap h2 = OptionMap.builder().addAll(http1)
+            .set(UndertowOptions.REQUEST_PARSE_TIMEOUT, Durations.millis(limits.headerTimeout()))
+            .set(UndertowOptions.NO_REQUEST_TIMEOUT, Durations.millis(limits.idleTimeout()))
+            .getMap();
+        Http2OpenListener http2 = new Http2OpenListener(buffers, h2);
+        http2.setRootHandler(root);
+        AlpnOpenListener alpn = new AlpnOpenListener(buffers, http1, http);
+        alpn.addProtocol(Http2OpenListener.HTTP2, http2, 10);
+        this.openListener = RequestGuardConduit.installing(guard, alpn);
+      } else {
+        this.openListener = RequestGuardConduit.installing(guard, http);
+      }
+      this.ssl = new UndertowXnioSsl(xnio, OptionMap.create(Options.USE_DIRECT_BUFFERS, true), tls);
     }
-    return builder;
+
+    AcceptingChannel<? extends StreamConnection> bind(ProxykitConfig.Listener listener) throws IOException {
+      InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(listener.host()), listener.port());
+      AcceptingChannel<? extends StreamConnection> channel;
+      if (ssl == null) {
+        channel = worker.createStreamConnectionServer(address, ChannelListeners.openListenerAdapter(openListener),
+            socketOptions);
+      } else {
+        channel = ssl.createSslConnectionServer(worker, address, ChannelListeners.openListenerAdapter(openListener),
+            socketOptions);
+      }
+      channel.resumeAccepts();
+      return channel;
+    }
   }
 
   /** Returns the URL of each listener, with the real port when 0 was asked; empty before start. */
@@ -126,14 +217,16 @@ public final class ProxykitServer implements AutoCloseable {
    */
   @Override
   public void close() {
-    Undertow server;
+    XnioWorker threads;
+    List<AcceptingChannel<? extends StreamConnection>> listening;
     GracefulShutdownHandler root;
     synchronized (this) {
       if (stopped) {
         return;
       }
       stopped = true;
-      server = undertow;
+      threads = worker;
+      listening = channels;
       root = graceful;
     }
     if (root != null) {
@@ -147,8 +240,9 @@ public final class ProxykitServer implements AutoCloseable {
       }
     }
     direct.close();
-    if (server != null) {
-      server.stop();
+    listening.forEach(IoUtils::safeClose);
+    if (threads != null) {
+      threads.shutdownNow();
     }
     for (int i = resources.size() - 1; i >= 0; i--) {
       try {

@@ -3,6 +3,7 @@ package org.proxykit.undertow;
 import io.undertow.connector.PooledByteBuffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import org.proxykit.api.Nullable;
 import org.xnio.ChannelListener;
 import org.xnio.channels.StreamSinkChannel;
 import org.xnio.channels.StreamSourceChannel;
@@ -13,6 +14,8 @@ import org.xnio.channels.StreamSourceChannel;
  * (so a server-sent event reaches the client when it arrives). It reads only as fast as the
  * sink takes bytes. It does not end the sink: its owner does that when told the source ended.
  * It knows which side it is waiting for, so a watchdog can tell a silent peer from a slow one.
+ * A source with nothing to read is asked its {@link SourceCheck} before the pump waits for it,
+ * so a refusal that will never turn into bytes fails the pump as a failure of the source.
  */
 final class Pump {
   /** What the owner hears: the end of the source, or the first failure on either side. */
@@ -22,6 +25,16 @@ final class Pump {
     void failed(Pump pump, Exception failure, boolean onSource);
   }
 
+  /**
+   * Says why a source that has no bytes now will never have more (the request guard refused
+   * the rest of a client's body), or null if more may come.
+   */
+  interface SourceCheck {
+    SourceCheck NONE = () -> null;
+
+    @Nullable IOException failure();
+  }
+
   enum Waiting { NOTHING, SOURCE, SINK }
 
   private final StreamSourceChannel source;
@@ -29,6 +42,7 @@ final class Pump {
   private final PooledByteBuffer pooled;
   private final ByteBuffer buffer;
   private final Listener listener;
+  private final SourceCheck sourceCheck;
   private Waiting waiting = Waiting.NOTHING;
   private boolean flushing;
   private boolean unflushed;
@@ -36,11 +50,17 @@ final class Pump {
   private long moved;
 
   Pump(StreamSourceChannel source, StreamSinkChannel sink, PooledByteBuffer pooled, Listener listener) {
+    this(source, sink, pooled, listener, SourceCheck.NONE);
+  }
+
+  Pump(StreamSourceChannel source, StreamSinkChannel sink, PooledByteBuffer pooled, Listener listener,
+      SourceCheck sourceCheck) {
     this.source = source;
     this.sink = sink;
     this.pooled = pooled;
     this.buffer = pooled.getBuffer();
     this.listener = listener;
+    this.sourceCheck = sourceCheck;
     buffer.clear().flip();
   }
 
@@ -111,6 +131,10 @@ final class Pump {
           return;
         }
         if (read == 0) {
+          IOException failure = sourceCheck.failure();
+          if (failure != null) {
+            throw failure;
+          }
           // flush only after writing: an upload's request head then leaves with its first body bytes,
           // so a body that turns out malformed at once sends the upstream nothing at all
           if (unflushed && !sink.flush()) {

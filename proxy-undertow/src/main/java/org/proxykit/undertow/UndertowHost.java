@@ -53,6 +53,15 @@ final class UndertowHost implements HttpHandler {
 
   @Override
   public void handleRequest(HttpServerExchange exchange) {
+    RequestGuardConduit.Refusal refusal = RequestGuardConduit.refusal(exchange);
+    if (refusal != null) {
+      // the request the guard made up in place of one it refused: answer the refusal and close
+      exchange.putAttachment(RequestGuardConduit.REFUSED, Boolean.TRUE);
+      exchange.setPersistent(false);
+      log.debug("refused a request from {}: {} {}", exchange.getSourceAddress(), refusal.status(), refusal.reason());
+      answerError(exchange, refusal.status(), refusal.reason(), HttpHeaders.empty());
+      return;
+    }
     if (exchange.isInIoThread()) {
       if (!forwardInIoThread(exchange)) {
         exchange.dispatch(this);
@@ -358,6 +367,11 @@ final class UndertowHost implements HttpHandler {
       return;
     }
     closeIfStillExpectingContinue(exchange);
+    if (exchange.getRequestMethod().equals(Methods.CONNECT)) {
+      // the request guard lets everything after a CONNECT head through unread, for the tunnel:
+      // without a tunnel, no byte after it may be read as another request
+      exchange.setPersistent(false);
+    }
     byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
     HeaderMap out = exchange.getResponseHeaders();
     out.clear();

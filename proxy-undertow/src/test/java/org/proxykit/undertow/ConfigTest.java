@@ -25,7 +25,8 @@ class ConfigTest {
         + "  listen: [127.0.0.1:8080, '[::1]:8443']\n"
         + "  http2: false\n"
         + "  tls: { cert: cert.pem, key: key.pem }\n"
-        + "  limits: { maxHeaderSize: 8KiB, maxHeaders: 50, maxBodySize: 10MiB, headerTimeout: 5s, idleTimeout: 2m }\n"
+        + "  limits: { maxRequestLine: 4KiB, maxHeaderSize: 8KiB, maxHeaders: 50, maxBodySize: 10MiB, headerTimeout: 5s,\n"
+        + "            idleTimeout: 2m, bodyTimeout: 20s }\n"
         + "  workerThreads: 16\n"
         + "  shutdownGrace: 500ms\n"
         + "  accessLog: off\n"
@@ -39,8 +40,8 @@ class ConfigTest {
         config.listeners());
     assertEquals(false, config.http2());
     assertEquals(dir.resolve("cert.pem"), config.tls().cert());
-    assertEquals(new ProxykitConfig.Limits(8192, 50, 10L << 20, Duration.ofSeconds(5), Duration.ofMinutes(2),
-        Duration.ofSeconds(60)),
+    assertEquals(new ProxykitConfig.Limits(4096, 8192, 50, 10L << 20, Duration.ofSeconds(5), Duration.ofMinutes(2),
+        Duration.ofSeconds(20)),
         config.limits());
     assertEquals(16, config.workerThreads());
     assertEquals(Duration.ofMillis(500), config.shutdownGrace());
@@ -60,6 +61,7 @@ class ConfigTest {
   void defaultsAreSafe() {
     ProxykitConfig config = ProxykitConfig.parse(LISTEN + ECHO, "t.yaml", Path.of("."));
     assertEquals(ProxykitConfig.Limits.DEFAULTS, config.limits());
+    assertEquals(8192, config.limits().maxRequestLine(), "nginx's large_client_header_buffers buffer");
     assertEquals(true, config.http2());
     assertNull(config.tls());
     assertEquals("stdout", config.accessLog());
@@ -82,7 +84,11 @@ class ConfigTest {
       "\"server: { listen: a:1, limits: { maxBodySize: -2 } }\" | t.yaml: server.limits.maxBodySize: must be more than 0, or -1 for no limit, got -2",
       "\"server: { listen: a:1, limits: { maxBodySize: 0 } }\" | t.yaml: server.limits.maxBodySize: must be more than 0, or -1 for no limit, got 0",
       "\"server: { listen: a:1, limits: { maxBodySize: -1KiB } }\" | t.yaml: server.limits.maxBodySize: expected a size such as 16KiB, 10MiB or 1GiB, got '-1KiB'",
-      "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: bodyTimeout, headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders)",
+      "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: bodyTimeout, headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders, maxRequestLine)",
+      "\"server: { listen: a:1, limits: { maxRequestLine: 0 } }\" | t.yaml: server.limits.maxRequestLine: must be more than 0",
+      "\"server: { listen: a:1, limits: { maxRequestLine: -1 } }\" | t.yaml: server.limits.maxRequestLine: expected a size such as 16KiB, 10MiB or 1GiB, got -1",
+      "\"server: { listen: a:1, limits: { maxRequestLine: 2GiB } }\" | t.yaml: server.limits.maxRequestLine: must be at most 2147483647 bytes, got '2GiB'",
+      "\"server: { listen: a:1, limits: { maxHeaderSize: 4294967296 } }\" | t.yaml: server.limits.maxHeaderSize: must be at most 2147483647 bytes, got 4294967296",
       "\"server: { listen: a:1, tls: { cert: nope.pem, key: nope.pem } }\" | t.yaml: server.tls.cert: cannot read 'nope.pem'",
       "\"server: { listen: a:1, tls: { cert: pom.xml } }\"      | t.yaml: server.tls.key: missing",
       "\"server: { listen: a:1 }\"                             | t.yaml: mounts: expected a list of {path, handler}",
@@ -223,6 +229,19 @@ class ConfigTest {
         List.of(), Path.of(".")));
     assertEquals("embedded: server.limits.idleTimeout: must be more than 0 and at most 2147483647ms (24.8 days), got PT720H",
         e.getMessage());
+  }
+
+  @Test
+  void aRequestLineLimitMadeInCodeIsCheckedAndOlderCodeGetsTheDefault() {
+    ProxykitConfig.Limits none = new ProxykitConfig.Limits(0, 16384, 100, -1, Duration.ofSeconds(30),
+        Duration.ofSeconds(60), Duration.ofSeconds(60));
+    ConfigException e = assertThrows(ConfigException.class, () -> new ProxykitConfig("embedded",
+        List.of(new ProxykitConfig.Listener("127.0.0.1", 0)), true, null, none, 8, Duration.ofSeconds(1), "off",
+        List.of(), Path.of(".")));
+    assertEquals("embedded: server.limits.maxRequestLine: must be more than 0 and at most 2147483647 bytes, got 0",
+        e.getMessage());
+    assertEquals(8192, new ProxykitConfig.Limits(16384, 100, -1, Duration.ofSeconds(30), Duration.ofSeconds(60),
+        Duration.ofSeconds(60)).maxRequestLine());
   }
 
   @Test

@@ -4,9 +4,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -46,6 +50,22 @@ class Http2Test {
     JsonNode echo = new ObjectMapper().readTree(response.body());
     assertEquals("https", echo.get("scheme").asText());
     assertEquals("/secure", echo.get("pathInfo").asText());
+  }
+
+  @Test
+  void priorKnowledgeH2cPassesTheRequestGuardUntouched() throws Exception {
+    ProxykitServer server = servers.start("mounts: [ { path: /, handler: { type: echo } } ]\n");
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), server.urls().get(0).getPort())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0});  // an empty SETTINGS frame
+      out.flush();
+      byte[] frame = socket.getInputStream().readNBytes(9);
+      assertEquals(9, frame.length, "the server answers with a frame");
+      assertEquals(4, frame[3], "HTTP/2 SETTINGS, not an HTTP/1.1 answer: "
+          + new String(frame, StandardCharsets.ISO_8859_1));
+    }
   }
 
   @Test
