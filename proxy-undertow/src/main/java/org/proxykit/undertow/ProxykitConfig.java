@@ -28,7 +28,7 @@ import org.proxykit.api.spi.Settings;
  *   http2: true                     # h2c upgrade on http, ALPN h2 on https
  *   tls: { cert: cert.pem, key: key.pem }
  *   limits: { maxRequestLine: 8KiB, maxHeaderSize: 16KiB, maxHeaders: 100, maxBodySize: 100MiB, headerTimeout: 30s,
- *             idleTimeout: 60s, bodyTimeout: 60s }
+ *             idleTimeout: 60s, bodyTimeout: 60s, bodyMinRate: 512 }
  *   workerThreads: 200
  *   shutdownGrace: 30s
  *   accessLog: stdout               # or off, or a file path
@@ -92,17 +92,31 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
    * @param headerTimeout time to receive the request head from its first byte (408); nginx's client_header_timeout is 60s
    * @param idleTimeout time a kept-alive connection may wait for its next request; nginx's keepalive_timeout is 75s
    * @param bodyTimeout time the request body may stop arriving before 408; nginx's client_body_timeout is 60s
+   * @param bodyMinRate bytes per second a request body must average once {@code bodyTimeout} has
+   *     passed since its start (408 below), so that a client sending a byte now and then cannot
+   *     hold a connection upstream or a worker for ever; 0 for none. Apache's mod_reqtimeout
+   *     MinRate is 500; nginx has none (it buffers bodies before it connects upstream)
    */
   public record Limits(long maxRequestLine, long maxHeaderSize, int maxHeaders, long maxBodySize, Duration headerTimeout,
-      Duration idleTimeout, Duration bodyTimeout) {
+      Duration idleTimeout, Duration bodyTimeout, long bodyMinRate) {
+    /** The default minimum body rate: 512 bytes per second. */
+    public static final long DEFAULT_BODY_MIN_RATE = 512;
+
     /**
      * The defaults: 8 KiB request line, 16 KiB of headers, 100 fields, no body limit, 30s for
-     * the head, 60s idle, 60s body stall.
+     * the head, 60s idle, 60s body stall, 512 bytes/s.
      */
     public static final Limits DEFAULTS = new Limits(8 * 1024, 16 * 1024, 100, -1, Duration.ofSeconds(30),
-        Duration.ofSeconds(60), Duration.ofSeconds(60));
+        Duration.ofSeconds(60), Duration.ofSeconds(60), DEFAULT_BODY_MIN_RATE);
 
-    /** Makes limits with the default request line limit, 8 KiB. */
+    /** Makes limits with the default minimum body rate. */
+    public Limits(long maxRequestLine, long maxHeaderSize, int maxHeaders, long maxBodySize, Duration headerTimeout,
+        Duration idleTimeout, Duration bodyTimeout) {
+      this(maxRequestLine, maxHeaderSize, maxHeaders, maxBodySize, headerTimeout, idleTimeout, bodyTimeout,
+          DEFAULT_BODY_MIN_RATE);
+    }
+
+    /** Makes limits with the default request line limit, 8 KiB, and the default minimum body rate. */
     public Limits(long maxHeaderSize, int maxHeaders, long maxBodySize, Duration headerTimeout, Duration idleTimeout,
         Duration bodyTimeout) {
       this(8 * 1024, maxHeaderSize, maxHeaders, maxBodySize, headerTimeout, idleTimeout, bodyTimeout);
@@ -139,6 +153,10 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
     checkTimeout(source, "server.limits.headerTimeout", limits.headerTimeout());
     checkTimeout(source, "server.limits.idleTimeout", limits.idleTimeout());
     checkTimeout(source, "server.limits.bodyTimeout", limits.bodyTimeout());
+    if (limits.bodyMinRate() < 0) {
+      throw new ConfigException(source + ": server.limits.bodyMinRate: must be 0 (none) or more, got "
+          + limits.bodyMinRate());
+    }
     checkTimeout(source, "server.shutdownGrace", shutdownGrace);
   }
 
@@ -257,7 +275,7 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
 
     Settings limitSettings = server.nested("limits")
         .checkKnown(Set.of("maxRequestLine", "maxHeaderSize", "maxHeaders", "maxBodySize", "headerTimeout", "idleTimeout",
-            "bodyTimeout"));
+            "bodyTimeout", "bodyMinRate"));
     Limits defaults = Limits.DEFAULTS;
     Limits limits = new Limits(
         positiveSize(limitSettings, "maxRequestLine", defaults.maxRequestLine()),
@@ -266,7 +284,8 @@ public record ProxykitConfig(String source, List<Listener> listeners, boolean ht
         maxBodySize(limitSettings),
         nonZero(limitSettings, "headerTimeout", defaults.headerTimeout()),
         nonZero(limitSettings, "idleTimeout", defaults.idleTimeout()),
-        nonZero(limitSettings, "bodyTimeout", defaults.bodyTimeout()));
+        nonZero(limitSettings, "bodyTimeout", defaults.bodyTimeout()),
+        limitSettings.size("bodyMinRate", defaults.bodyMinRate()));
 
     boolean http2 = server.bool("http2", true);
     int workerThreads = positive(server, "workerThreads", 200);

@@ -77,6 +77,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
     final long headerTimeout;
     final long idleTimeout;
     final long bodyTimeout;
+    final long bodyMinRate;
 
     Limits(ProxykitConfig.Limits limits) {
       this.maxRequestLine = (int) Math.min(Integer.MAX_VALUE, limits.maxRequestLine());
@@ -86,6 +87,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
       this.headerTimeout = limits.headerTimeout().toNanos();
       this.idleTimeout = limits.idleTimeout().toNanos();
       this.bodyTimeout = limits.bodyTimeout().toNanos();
+      this.bodyMinRate = limits.bodyMinRate();
     }
   }
 
@@ -110,6 +112,10 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
   private volatile @Nullable IOException bodyFailure;
   private volatile boolean failureAsEnd;
   private volatile boolean terminated;
+
+  // the body being read, for its rate: when it began and how many bytes came since (the reader's thread only)
+  private long bodySince;
+  private long bodyBytes;
 
   private @Nullable XnioExecutor.Key timer;
   private long timerDeadline;
@@ -216,6 +222,14 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
         stalled();
         return 0;
       }
+      if (bodySince == 0) {
+        bodySince = System.nanoTime();  // from the first read: a handler busy before it reads is not the client's fault
+      }
+      if (tooSlow()) {
+        failBody(new ProxyStatusException(408, "the request body arrives slower than " + limits.bodyMinRate
+            + " bytes/s"));
+        return 0;
+      }
     } else if (expired(waitingSince, limits.idleTimeout)) {
       return -1;  // idle: the head reader closes the connection without a word
     }
@@ -264,6 +278,9 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
       return n;
     }
     waitingSince = 0;
+    if (body) {
+      bodyBytes += n;
+    }
     int end = start + n;
     int stop = scanner.scan(dst, start, end);
     if (scanner.violation() != null) {
@@ -278,6 +295,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
     }
     passthrough = scanner.passthrough();
     body = scanner.inBody();
+    timeBody();
     if (scanner.inHead()) {
       int head = scanner.headStart();
       keep(dst, head, end);
@@ -316,6 +334,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
     } else {
       passthrough = scanner.passthrough();
       body = scanner.inBody();
+      timeBody();
       if (scanner.inHead()) {
         if (scanner.headStart() != holdReady) {
           headSince = now();  // the held head is complete; another began
@@ -434,6 +453,27 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
     bodyFailure = why;
     body = false;
     discardAvailable();
+  }
+
+  /** Forgets the rate of a body that has ended. */
+  private void timeBody() {
+    if (!body) {
+      bodySince = 0;
+      bodyBytes = 0;
+    }
+  }
+
+  /**
+   * Returns true if the body being read is later than {@code bodyMinRate} allows: it may take
+   * {@code bodyTimeout} from its first read, plus a second for every {@code bodyMinRate} bytes
+   * it has brought (the way Apache's mod_reqtimeout MinRate extends its body timeout).
+   */
+  private boolean tooSlow() {
+    if (limits.bodyMinRate <= 0 || bodySince == 0) {
+      return false;
+    }
+    double allowedNanos = limits.bodyTimeout + bodyBytes * 1e9 / limits.bodyMinRate;
+    return System.nanoTime() - bodySince > allowedNanos;
   }
 
   private IOException stalled() {

@@ -84,7 +84,7 @@ class ConfigTest {
       "\"server: { listen: a:1, limits: { maxBodySize: -2 } }\" | t.yaml: server.limits.maxBodySize: must be more than 0, or -1 for no limit, got -2",
       "\"server: { listen: a:1, limits: { maxBodySize: 0 } }\" | t.yaml: server.limits.maxBodySize: must be more than 0, or -1 for no limit, got 0",
       "\"server: { listen: a:1, limits: { maxBodySize: -1KiB } }\" | t.yaml: server.limits.maxBodySize: expected a size such as 16KiB, 10MiB or 1GiB, got '-1KiB'",
-      "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: bodyTimeout, headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders, maxRequestLine)",
+      "\"server: { listen: a:1, limits: { maxHeader: 1 } }\"   | t.yaml: server.limits.maxHeader: unknown key (known: bodyMinRate, bodyTimeout, headerTimeout, idleTimeout, maxBodySize, maxHeaderSize, maxHeaders, maxRequestLine)",
       "\"server: { listen: a:1, limits: { maxRequestLine: 0 } }\" | t.yaml: server.limits.maxRequestLine: must be more than 0",
       "\"server: { listen: a:1, limits: { maxRequestLine: -1 } }\" | t.yaml: server.limits.maxRequestLine: expected a size such as 16KiB, 10MiB or 1GiB, got -1",
       "\"server: { listen: a:1, limits: { maxRequestLine: 2GiB } }\" | t.yaml: server.limits.maxRequestLine: must be at most 2147483647 bytes, got '2GiB'",

@@ -341,6 +341,58 @@ class RawFramingTest {
     }
   }
 
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"exact", "echo"})
+  void aClientTricklingItsBodySlowerThanTheMinimumRateIsAnswered408(String handler) throws Exception {
+    // each byte comes well within the body timeout, but at 10 bytes/s against a minimum of 100
+    String mount = handler.equals("echo") ? "{ type: echo }" : "{ type: exact, upstream: '" + backend.url("") + "' }";
+    ProxykitServer proxy = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n"
+        + "  limits: { bodyTimeout: 300ms, bodyMinRate: 100 }\nmounts: [ { path: /, handler: " + mount + " } ]\n");
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      long start = System.nanoTime();
+      try {
+        for (int i = 0; i < 100; i++) {
+          out.write('a');
+          out.flush();
+          Thread.sleep(100);
+        }
+      } catch (IOException closedByTheServer) {
+        // expected: the server answers and closes while the client still sends
+      }
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertTrue(answer.startsWith("HTTP/1.1 408 "), answer);
+      assertTrue(answer.endsWith("\r\n\r\nthe request body arrives slower than 100 bytes/s\n"), answer);
+      assertTrue(System.nanoTime() - start < Duration.ofSeconds(5).toNanos(), "the trickle must be cut off early");
+    } catch (java.net.SocketException reset) {
+      // the answer can be lost to a reset when the client's last bytes reach a closed socket; the backend check stands
+    }
+    assertNull(backend.pollRequest(Duration.ofMillis(200)), "a cut-short body must not reach the backend as complete");
+  }
+
+  @Test
+  void aClientThatTakesItsTimeButKeepsTheRateIsServed() throws Exception {
+    ProxykitServer proxy = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n"
+        + "  limits: { bodyTimeout: 300ms, bodyMinRate: 100 }\nmounts: [ { path: /, handler: { type: exact, upstream: '"
+        + backend.url("") + "' } } ]\n");
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\nConnection: close\r\n\r\n"
+          .getBytes(StandardCharsets.US_ASCII));
+      for (int i = 0; i < 10; i++) {  // 200 bytes in about a second: 200 bytes/s
+        out.write("b".repeat(20).getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+        Thread.sleep(100);
+      }
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertTrue(answer.startsWith("HTTP/1.1 200 "), answer);
+    }
+    assertEquals(200, backend.takeRequest().bodyLength());
+  }
+
   @Test
   void aClientThatClosesMidBodyNeverReachesTheBackendComplete() throws Exception {
     ProxykitServer proxy = proxy("");
