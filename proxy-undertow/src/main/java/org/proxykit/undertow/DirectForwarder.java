@@ -91,15 +91,19 @@ final class DirectForwarder {
     return open;
   }
 
-  /** Sends {@code forward} for {@code exchange}; called on the exchange's I/O thread. */
-  void send(HttpServerExchange exchange, Forward forward) {
+  /**
+   * Sends {@code forward} for {@code exchange}; called on the exchange's I/O thread.
+   * {@code fallback} serves the exchange the blocking way instead, for an answer this client
+   * cannot pass on (an interim one) to a request that may be sent again.
+   */
+  void send(HttpServerExchange exchange, Forward forward, Runnable fallback) {
     Pool pool = pools.get();
     if (pool == null) {
       pool = new Pool(exchange.getIoThread(), exchange.getConnection().getWorker().getIoThreadCount());
       pools.set(pool);
       allPools.add(pool);
     }
-    new Call(exchange, forward, pool).start();
+    new Call(exchange, forward, pool, fallback).start();
   }
 
   /** Closes every idle pooled connection; busy ones close as their exchanges end or fail. */
@@ -149,13 +153,17 @@ final class DirectForwarder {
     private final ProxyRequest request;
     private final Pool pool;
     private final Route route;
+    private final Runnable fallback;
     private final long timeoutNanos;
     private @Nullable ClientConnection connection;
     private boolean reused;
+    private boolean connectTimedOut;
     private boolean retried;
     private boolean finished;
     private boolean requestSent;
     private boolean responseArrived;
+    private boolean handedOff;
+    private boolean abortedOnPurpose;
     private boolean responseEnded;
     private @Nullable ProxyResponse clientAnswer;
     private @Nullable Pump upload;
@@ -166,8 +174,9 @@ final class DirectForwarder {
     private long lastProgressAt;
     private long lastMoved;
 
-    Call(HttpServerExchange exchange, Forward forward, Pool pool) {
+    Call(HttpServerExchange exchange, Forward forward, Pool pool, Runnable fallback) {
       this.exchange = exchange;
+      this.fallback = fallback;
       this.forward = forward;
       this.limits = forward.limits();
       this.request = forward.request();
@@ -211,8 +220,14 @@ final class DirectForwarder {
 
     private void connect() {
       reused = false;
+      connectTimedOut = false;
       String name = request.serverName();
       int port = request.serverPort();
+      // the connect timeout covers the name lookup too
+      schedule(limits.connectTimeout().toMillis(), () -> {
+        connectTimedOut = true;
+        connectFailed(limits.connectTimedOut());
+      });
       if (isAddressLiteral(name)) {
         connectTo(new InetSocketAddress(name, port));
         return;
@@ -223,24 +238,27 @@ final class DirectForwarder {
           InetAddress address = InetAddress.getByName(name);
           pool.ioThread.execute(() -> connectTo(new InetSocketAddress(address, port)));
         } catch (IOException | RuntimeException e) {
-          pool.ioThread.execute(() -> connectFailed(limits.failure(request, e)));
+          pool.ioThread.execute(() -> {
+            if (!connectTimedOut) {
+              cancelTimer();
+              connectFailed(limits.failure(request, e));
+            }
+          });
         }
       });
     }
 
     private void connectTo(InetSocketAddress address) {
+      if (connectTimedOut) {
+        return;  // its slot went with the 504
+      }
       if (finished) {
-        route.busy--;
+        releaseSlot();
         return;
       }
       URI uri = URI.create("http://" + (address.getAddress().getHostAddress().indexOf(':') >= 0
           ? "[" + address.getAddress().getHostAddress() + "]" : address.getAddress().getHostAddress())
           + ":" + address.getPort());
-      boolean[] timedOut = new boolean[1];
-      schedule(limits.connectTimeout().toMillis(), () -> {
-        timedOut[0] = true;
-        connectFailed(limits.connectTimedOut());
-      });
       UndertowClient.getInstance().connect(new ClientCallback<ClientConnection>() {
         @Override
         public void completed(ClientConnection result) {
@@ -249,8 +267,13 @@ final class DirectForwarder {
             pool.open.decrementAndGet();
             route.idle.remove(closed);
           });
-          if (timedOut[0] || finished) {
+          if (connectTimedOut) {
             IoUtils.safeClose(result);
+            return;
+          }
+          if (finished) {
+            IoUtils.safeClose(result);
+            releaseSlot();
             return;
           }
           cancelTimer();
@@ -259,7 +282,7 @@ final class DirectForwarder {
 
         @Override
         public void failed(IOException e) {
-          if (!timedOut[0]) {
+          if (!connectTimedOut) {
             cancelTimer();
             connectFailed(limits.failure(request, e));
           }
@@ -267,10 +290,24 @@ final class DirectForwarder {
       }, null, uri, pool.ioThread, null, exchange.getConnection().getByteBufferPool(), CLIENT_OPTIONS);
     }
 
+    /**
+     * Aborts the upstream connection on purpose: the failure its closing reports (at once, from
+     * inside the close) is then not taken for the upstream's.
+     */
+    private void abortUpstream() {
+      abortedOnPurpose = true;
+      abort(connection);
+    }
+
+    /** Gives back the connection slot this call took for a connection it will not use. */
+    private void releaseSlot() {
+      route.busy--;
+      handOver();
+    }
+
     private void connectFailed(ProxyStatusException failure) {
-      if (connection == null) {
-        route.busy--;
-        handOver();
+      if (connection == null && !finished) {
+        releaseSlot();
       }
       fail(failure);
     }
@@ -347,6 +384,9 @@ final class DirectForwarder {
     public void ended(Pump pump) {
       boolean upstreamSide = pump == upload;
       responseEnded |= !upstreamSide;
+      if (!upstreamSide) {
+        stopUnfinishedUpload();
+      }
       StreamSinkChannel sink = upstreamSide ? uploadSink : responseSink;
       try {
         sink.shutdownWrites();
@@ -378,6 +418,19 @@ final class DirectForwarder {
         requestSent = true;
       } else {
         finish(true);
+        exchange.endExchange();  // completes it also when the client's body was left unread
+      }
+    }
+
+    /**
+     * The upstream answered before it had the whole request body: stop sending it (the
+     * upstream connection is not reused) and let the client connection close after the answer,
+     * since the rest of the body will not be read. Undertow then ends the exchange itself.
+     */
+    private void stopUnfinishedUpload() {
+      if (upload != null && !requestSent) {
+        upload.stop();
+        exchange.setPersistent(false);
       }
     }
 
@@ -394,6 +447,21 @@ final class DirectForwarder {
     private void respond(ClientExchange answered) {
       responseArrived = true;
       ClientResponse response = answered.getResponse();
+      if (response.getResponseCode() < 200) {
+        // Undertow's client takes an interim answer (103 Early Hints, 102) for the final one and
+        // loses what follows: never pass it on as final; an idempotent request without a body
+        // goes again through the blocking transport, which skips interim answers
+        // (finishing aborts the upstream connection; its failure callback then finds the call finished)
+        if (IDEMPOTENT.contains(request.method()) && upload == null) {
+          handedOff = true;
+          finish(false);
+          fallback.run();
+        } else {
+          fail(limits.failure(request, new IOException("interim answer " + response.getResponseCode()
+              + " to a request that cannot be sent again")));
+        }
+        return;
+      }
       HeaderMap received = response.getResponseHeaders();
       ProxyStatusException refused = framingRefusal(received);
       if (refused != null) {
@@ -426,7 +494,7 @@ final class DirectForwarder {
         // no body for the client; the upstream's connection is reusable only if it sent none either
         if (!(request.method().equals("HEAD") || bodyLength == 0 || !chunked && length == null
             && (response.getResponseCode() == 204 || response.getResponseCode() == 304))) {
-          abort(connection);
+          abortUpstream();
         }
         drainThenFinish(answered);
         return;
@@ -438,13 +506,14 @@ final class DirectForwarder {
     }
 
     private void drainThenFinish(ClientExchange answered) {
+      stopUnfinishedUpload();
       try {
         long drained = org.xnio.channels.Channels.drain(answered.getResponseChannel(), 1);
         if (drained != -1) {
-          abort(connection);
+          abortUpstream();
         }
       } catch (IOException e) {
-        abort(connection);
+        abortUpstream();
       }
       responseEnded = true;
       exchange.endExchange();
@@ -466,14 +535,15 @@ final class DirectForwarder {
     }
 
     private void upstreamFailed(IOException failure) {
-      if (finished) {
+      if (finished || abortedOnPurpose) {
         return;
       }
       if (reused && !responseArrived && !retried && IDEMPOTENT.contains(request.method()) && upload == null) {
         // a pooled connection the upstream had closed: the request never arrived, send it again
         retried = true;
         cancelTimer();
-        abort(connection);
+        abortUpstream();
+        abortedOnPurpose = false;  // failures of the next connection count again
         connection = null;
         connect();
         return;
@@ -501,11 +571,12 @@ final class DirectForwarder {
       finished = true;
       inFlight.decrementAndGet();
       cancelTimer();
+      route.waiting.remove(this);
       try {
-        // whoever counts this forward in flight hears it is over
+        // whoever counts this forward in flight hears it is over (unless it goes on elsewhere)
         if (clientAnswer != null) {
           clientAnswer.close();
-        } else {
+        } else if (!handedOff) {
           forward.release();
         }
       } catch (IOException | RuntimeException e) {
@@ -586,9 +657,11 @@ final class DirectForwarder {
    * connection over (as for an upgrade) hands back the raw socket with the client's conduits off.
    */
   private static void abort(@Nullable ClientConnection connection) {
-    if (connection == null || !connection.isOpen()) {
+    if (connection == null) {
       return;
     }
+    // not only when open: a connection the client means to close after this exchange (the
+    // upstream said Connection: close) reports closed while its socket is still open
     try {
       IoUtils.safeClose(connection.performUpgrade());
     } catch (IOException | RuntimeException e) {

@@ -137,6 +137,7 @@ final class Pump {
           }
           // flush only after writing: an upload's request head then leaves with its first body bytes,
           // so a body that turns out malformed at once sends the upstream nothing at all
+          onSource = false;
           if (unflushed && !sink.flush()) {
             flushing = true;
             await(Waiting.SINK);

@@ -96,7 +96,8 @@ final class UndertowHost implements HttpHandler {
       Forward forward = ((ForwardingHandler) match.entry().handler()).forward(request);
       if (DirectForwarder.canSend(forward)) {
         // dispatching to the same thread tells Undertow the exchange goes on after this returns
-        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> direct.send(exchange, forward));
+        exchange.dispatch(SameThreadExecutor.INSTANCE, () -> direct.send(exchange, forward,
+            () -> exchange.getConnection().getWorker().execute(() -> serveBlocking(exchange, forward))));
       } else {
         exchange.dispatch(() -> serveBlocking(exchange, forward));
       }

@@ -107,6 +107,70 @@ class DirectForwarderTest {
     assertEquals(sha256(download), sha256(sized.body()));
   }
 
+  @Test
+  void anInterimAnswerIsNeverPassedOnAsFinal() throws Exception {
+    backend.handler((request, exchange) -> {
+      exchange.writeRaw("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+          + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfinal");
+    });
+    ProxykitServer server = exact("");
+    // a GET goes again the blocking way, which skips the interim answer
+    HttpResponse<String> get = Servers.get(server, "/hints");
+    assertEquals(200, get.statusCode(), get.body());
+    assertEquals("final", get.body());
+    // a POST cannot be sent twice
+    String post = Servers.raw(server, "POST /hints HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi");
+    assertTrue(post.startsWith("HTTP/1.1 502 ") || post.startsWith("HTTP/1.1 200 "), post);
+    assertTrue(!post.startsWith("HTTP/1.1 103"), "an interim answer must never be final: " + post);
+  }
+
+  @Test
+  void anAnswerBeforeTheWholeUploadEndsTheExchangeAndClosesTheConnection() throws Exception {
+    try (java.net.ServerSocket upstream = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+      Thread refuser = new Thread(() -> {
+        try (java.net.Socket socket = upstream.accept()) {
+          java.io.InputStream in = socket.getInputStream();
+          byte[] head = new byte[4096];
+          in.read(head);  // the head (and perhaps some body): answer at once, read no more
+          socket.getOutputStream().write("HTTP/1.1 401 Unauthorized\r\nContent-Length: 4\r\n\r\nnope"
+              .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          Thread.sleep(3000);
+        } catch (Exception ignored) {
+          // the test ends the upstream's life
+        }
+      });
+      refuser.start();
+      ProxykitServer server = servers.start("mounts:\n  - { path: /, handler: { type: exact, upstream: "
+          + "'http://127.0.0.1:" + upstream.getLocalPort() + "' } }\n");
+      try (java.net.Socket client = new java.net.Socket("127.0.0.1", server.urls().get(0).getPort())) {
+        client.setSoTimeout(5000);
+        java.io.OutputStream out = client.getOutputStream();
+        out.write("POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\n"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.write(new byte[64 * 1024]);
+        out.flush();
+        // read to the end: an exchange left waiting for the rest of the body would time out here
+        String answer = new String(client.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1);
+        assertTrue(answer.startsWith("HTTP/1.1 401 "), answer);
+        assertTrue(answer.endsWith("nope"), answer);
+      }
+      refuser.interrupt();
+    }
+  }
+
+  @Test
+  void aNotModifiedWithTheLengthAGetWouldHaveIsPassedOnWithoutABody() throws Exception {
+    backend.handler((request, exchange) -> exchange.writeHead(304, "Not Modified", "Content-Length", "100", "ETag", "\"v1\""));
+    ProxykitServer server = exact("");
+    for (int i = 0; i < 3; i++) {
+      String answer = Servers.raw(server, "GET /cached HTTP/1.1\r\nHost: x\r\nIf-None-Match: \"v1\"\r\n"
+          + "Connection: close\r\n\r\n");
+      assertTrue(answer.startsWith("HTTP/1.1 304 "), answer);
+      assertTrue(answer.contains("ETag: \"v1\""), answer);
+      assertTrue(answer.endsWith("\r\n\r\n"), "no body after a 304: " + answer);
+    }
+  }
+
   private static String sha256(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
