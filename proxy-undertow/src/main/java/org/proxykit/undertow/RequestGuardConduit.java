@@ -54,8 +54,9 @@ import org.xnio.conduits.StreamSourceConduit;
  * request with no byte for {@code idleTimeout} gets the end of the stream, which makes Undertow
  * close it silently (nginx does the same); a body with no byte for {@code bodyTimeout} while
  * read fails with a {@link SocketTimeoutException} (408). After a switch of protocol (CONNECT,
- * HTTP/2) everything passes unread, and a client silent for {@code bodyTimeout} while read
- * fails the read, which closes the connection.
+ * HTTP/2) everything passes unread; an HTTP/2 client silent for {@code idleTimeout} fails the
+ * read, which closes the connection, and a CONNECT tunnel is left to its own idle timeout (its
+ * client may be silent for long while it downloads).
  */
 final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSourceConduit> implements Runnable {
   /** Set on the exchange of a refusal, so the access log does not show the made-up request line. */
@@ -104,6 +105,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
   private volatile long waitingSince;   // since when a reader has waited without a byte; 0 when none waits
   private volatile boolean body;
   private volatile boolean passthrough;
+  private volatile boolean tunnel;
   private volatile boolean readsResumed;
 
   private volatile @Nullable Refusal refusal;
@@ -294,6 +296,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
       return stop - start;
     }
     passthrough = scanner.passthrough();
+    tunnel = scanner.tunnel();
     body = scanner.inBody();
     timeBody();
     if (scanner.inHead()) {
@@ -333,6 +336,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
       headSince = 0;
     } else {
       passthrough = scanner.passthrough();
+      tunnel = scanner.tunnel();
       body = scanner.inBody();
       timeBody();
       if (scanner.inHead()) {
@@ -351,9 +355,12 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
   }
 
   private int readPassedThrough(ByteBuffer dst) throws IOException {
-    if (expired(waitingSince, limits.bodyTimeout)) {
+    // a CONNECT tunnel is not timed here: its client may stay silent for long while it receives
+    // (an https download), and the tunnel's own idle timeout bounds it. HTTP/2 clients answer
+    // what they receive (window updates, pings): one silent for idleTimeout is gone
+    if (!tunnel && expired(waitingSince, limits.idleTimeout)) {
       throw new SocketTimeoutException("no bytes from the client for "
-          + TimeUnit.NANOSECONDS.toMillis(limits.bodyTimeout) + "ms");
+          + TimeUnit.NANOSECONDS.toMillis(limits.idleTimeout) + "ms");
     }
     int n = next.read(dst);
     if (n == 0) {
@@ -573,7 +580,7 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
       return;
     }
     long wait = unit.toNanos(time);
-    if (body || passthrough) {
+    if (body) {
       if (waitingSince == 0) {
         waitingSince = now();
       }
@@ -592,10 +599,10 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
 
   /** Notes that a reader waits for bytes from now, unless it already did. */
   private void waiting() {
-    if (waitingSince == 0) {
+    if (waitingSince == 0 && !tunnel) {
       long now = now();
       waitingSince = now;
-      arm(now + (body || passthrough ? limits.bodyTimeout : limits.idleTimeout));
+      arm(now + (body ? limits.bodyTimeout : limits.idleTimeout));
     }
   }
 
@@ -625,10 +632,10 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
       return head + limits.headerTimeout;
     }
     long since = waitingSince;
-    if (since == 0) {
+    if (since == 0 || tunnel) {
       return NONE;
     }
-    return since + (body || passthrough ? limits.bodyTimeout : limits.idleTimeout);
+    return since + (body ? limits.bodyTimeout : limits.idleTimeout);
   }
 
   private synchronized void arm(long deadline) {

@@ -32,6 +32,8 @@ final class RequestScanner {
   private static final boolean[] TCHAR = new boolean[256];
   private static final byte[] CONNECT = {'C', 'O', 'N', 'N', 'E', 'C', 'T'};
   private static final byte[] PRI = {'P', 'R', 'I'};
+
+  private boolean tunnel;
   private static final byte[] CONTENT_LENGTH = "content-length".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final byte[] TRANSFER_ENCODING = "transfer-encoding".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
   private static final byte[] CHUNKED = {'c', 'h', 'u', 'n', 'k', 'e', 'd'};
@@ -141,6 +143,11 @@ final class RequestScanner {
   /** Returns true once the connection speaks another protocol (CONNECT, HTTP/2). */
   boolean passthrough() {
     return state == PASSTHROUGH;
+  }
+
+  /** Returns true once the connection is a CONNECT tunnel (whose own idle timeout bounds it). */
+  boolean tunnel() {
+    return state == PASSTHROUGH && tunnel;
   }
 
   /**
@@ -501,6 +508,7 @@ final class RequestScanner {
     headStart = -1;
     if (connect) {
       state = PASSTHROUGH;
+      tunnel = true;
     } else if (encodings > 0) {
       state = CHUNK_SIZE;
       chunkSize = 0;

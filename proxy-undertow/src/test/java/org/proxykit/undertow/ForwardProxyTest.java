@@ -124,6 +124,38 @@ class ForwardProxyTest {
   }
 
   @Test
+  void aTunnelWhoseClientOnlyReceivesOutlivesTheBodyAndIdleTimeouts() throws Exception {
+    try (ServerSocket destination = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      Thread talker = new Thread(() -> {
+        try (Socket socket = destination.accept()) {
+          for (int i = 0; i < 12; i++) {  // about 1.2s of data, the client silent all along
+            socket.getOutputStream().write(("part" + (i % 10)).getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            Thread.sleep(100);
+          }
+        } catch (Exception ignored) {
+          // test over
+        }
+      });
+      talker.start();
+      ProxykitServer proxy = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n"
+          + "  limits: { bodyTimeout: 300ms, idleTimeout: 300ms }\n"
+          + "mounts: [ { path: /, handler: { type: forward, connectPorts: [" + destination.getLocalPort() + "], "
+          + "destinations: { allow: [127.0.0.1/32] } } } ]\n");
+      try (Socket client = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+        client.setSoTimeout(10_000);
+        client.getOutputStream().write(("CONNECT 127.0.0.1:" + destination.getLocalPort() + " HTTP/1.1\r\nHost: 127.0.0.1:"
+            + destination.getLocalPort() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        InputStream in = client.getInputStream();
+        String head = readHead(in);
+        assertTrue(head.startsWith("HTTP/1.1 200"), head);
+        assertEquals(60, in.readNBytes(60).length, "every byte the destination sent arrives");
+      }
+      talker.join(10_000);
+    }
+  }
+
+  @Test
   void theAnswerToConnectHasNoContentLengthNorTransferEncoding() throws Exception {
     try (ServerSocket destination = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
       ProxykitServer proxy = forwardProxy("[" + destination.getLocalPort() + "]");
