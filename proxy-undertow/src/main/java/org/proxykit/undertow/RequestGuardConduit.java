@@ -212,12 +212,16 @@ final class RequestGuardConduit extends AbstractStreamSourceConduit<StreamSource
       return readPassedThrough(dst);
     }
     if (holdEnd > holdStart) {
-      if (expired(headSince, limits.headerTimeout)) {
+      boolean late = expired(headSince, limits.headerTimeout);
+      int n = readIntoHold(dst);
+      // late only if what has arrived meanwhile (a pipelined head waits unread while the request
+      // before it is served) still does not complete it
+      if (late && n == 0 && refusal == null && holdEnd > holdStart && expired(headSince, limits.headerTimeout)) {
         refuse(new ProxyStatusException(408, "request head not received within "
             + TimeUnit.NANOSECONDS.toMillis(limits.headerTimeout) + "ms"), holdStart);
         return handOverMadeUp(dst);
       }
-      return readIntoHold(dst);
+      return n;
     }
     if (body) {
       if (expired(waitingSince, limits.bodyTimeout)) {

@@ -394,6 +394,31 @@ class RawFramingTest {
   }
 
   @Test
+  void aPipelinedHeadThatArrivedInTimeIsNotLateBecauseTheRequestBeforeItWasSlow() throws Exception {
+    backend.handler((request, exchange) -> {
+      if (request.target().equals("/slow")) {
+        Thread.sleep(800);
+      }
+      exchange.respond(200, request.target());
+    });
+    ProxykitServer proxy = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n"
+        + "  limits: { headerTimeout: 300ms }\nmounts: [ { path: /, handler: { type: exact, upstream: '"
+        + backend.url("") + "' } } ]\n");
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
+      socket.setSoTimeout(10_000);
+      OutputStream out = socket.getOutputStream();
+      out.write("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /next HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      Thread.sleep(50);
+      out.write("Host: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertEquals(2, count(answers, "HTTP/1.1 200 "), answers);
+      assertTrue(answers.endsWith("/next"), answers);
+    }
+  }
+
+  @Test
   void aClientThatClosesMidBodyNeverReachesTheBackendComplete() throws Exception {
     ProxykitServer proxy = proxy("");
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), proxy.urls().get(0).getPort())) {
