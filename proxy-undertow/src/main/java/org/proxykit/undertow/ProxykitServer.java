@@ -144,6 +144,9 @@ public final class ProxykitServer implements AutoCloseable {
           .set(Options.BALANCING_TOKENS, 1)
           .set(Options.BALANCING_CONNECTIONS, 2)
           .set(Options.BACKLOG, 1000)
+          // a client that stops reading its answer for this long is cut off (nginx's send_timeout is
+          // 60s): else it would hold the upstream connection the answer comes from
+          .set(Options.WRITE_TIMEOUT, Durations.millis(limits.bodyTimeout()))
           .getMap();
       // the guard enforces the head limits and all timeouts of HTTP/1.x connections itself, before
       // Undertow parses a byte; Undertow's own limits sit above the guard's so they never come first

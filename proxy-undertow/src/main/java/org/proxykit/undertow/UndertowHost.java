@@ -308,6 +308,11 @@ final class UndertowHost implements HttpHandler {
       }
     });
     long length = response.body().length();
+    if (exchange.isPersistent() && exchange.getProtocol().equals(io.undertow.util.Protocols.HTTP_1_0)
+        && (bodiless || length >= 0)) {
+      // an HTTP/1.0 client keeps the connection only when told so, and Undertow does not say it here
+      out.put(Headers.CONNECTION, "keep-alive");
+    }
     if (bodiless) {
       if (method.equals("HEAD") && length >= 0 && !out.contains(Headers.CONTENT_LENGTH)) {
         exchange.setResponseContentLength(length);  // what a GET would carry, not the 0 Undertow would say

@@ -171,6 +171,53 @@ class DirectForwarderTest {
     }
   }
 
+  @Test
+  void anHttp10ClientAskingForKeepAliveKeepsItsConnection() throws Exception {
+    backend.handler((request, exchange) -> exchange.respond(200, "ok"));
+    ProxykitServer server = exact("");
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", server.urls().get(0).getPort())) {
+      client.setSoTimeout(5000);
+      java.io.OutputStream out = client.getOutputStream();
+      java.io.InputStream in = client.getInputStream();
+      for (int i = 0; i < 2; i++) {
+        out.write("GET /a HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\n\r\n"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        out.flush();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+          head.append((char) in.read());
+        }
+        assertTrue(head.toString().contains("Connection: keep-alive"), head.toString());
+        assertEquals("ok", new String(in.readNBytes(2), java.nio.charset.StandardCharsets.US_ASCII));
+      }
+    }
+  }
+
+  @Test
+  void aClientThatStopsReadingItsAnswerIsCutOffAndFreesTheUpstreamConnection() throws Exception {
+    byte[] big = new byte[32 << 20];
+    backend.handler((request, exchange) -> exchange.respond(200, "OK", big));
+    ProxykitServer server = servers.start("server:\n  listen: 127.0.0.1:0\n  accessLog: off\n"
+        + "  limits: { bodyTimeout: 500ms }\nmounts:\n  - { path: /, handler: { type: exact, upstream: '"
+        + backend.url("") + "' } }\n");
+    try (java.net.Socket client = new java.net.Socket("127.0.0.1", server.urls().get(0).getPort())) {
+      client.setReceiveBufferSize(4096);
+      client.getOutputStream().write("GET /big HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      client.getOutputStream().flush();
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(10).toNanos();
+      while (server.directForwarder().inFlight() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      assertEquals(1, server.directForwarder().inFlight(), "the answer is on its way");
+      Thread.sleep(200);
+      assertEquals(1, server.directForwarder().inFlight(), "32 MiB cannot have gone to a client that reads nothing");
+      while (server.directForwarder().inFlight() != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(50);  // never reading: the server's writes stall
+      }
+      assertEquals(0, server.directForwarder().inFlight(), "the stalled answer still holds its upstream connection");
+    }
+  }
+
   private static String sha256(byte[] bytes) throws Exception {
     return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
   }
