@@ -20,9 +20,7 @@ class SpawnMountTest {
 
   @Test
   void aSpawnMountStartsProxykitsOwnEchoAsAChildAndStopsItWithTheServer() throws Exception {
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "serve", "--listen", "127.0.0.1:__PORT__", "--echo", "--log-level", "warn");
+    List<String> command = echoCommand();
     ProxykitConfig config = new ProxykitConfig("test", List.of(new ProxykitConfig.Listener("127.0.0.1", 0)), false, null,
         ProxykitConfig.Limits.DEFAULTS, 16, Duration.ofSeconds(5), "off", List.of(new ProxykitConfig.Mount("/legacy",
             Settings.of("mounts[0].handler", Map.of("type", "spawn", "command", command, "stopTimeout", "2s")))),
@@ -55,9 +53,7 @@ class SpawnMountTest {
 
   @Test
   void requestsForwardedWithoutBlockingStillLetAnIdleChildStop() throws Exception {
-    List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "serve", "--listen", "127.0.0.1:__PORT__", "--echo", "--log-level", "warn");
+    List<String> command = echoCommand();
     ProxykitConfig config = new ProxykitConfig("test", List.of(new ProxykitConfig.Listener("127.0.0.1", 0)), false, null,
         ProxykitConfig.Limits.DEFAULTS, 16, Duration.ofSeconds(5), "off", List.of(new ProxykitConfig.Mount("/",
             Settings.of("mounts[0].handler", Map.of("type", "spawn", "command", command, "stopTimeout", "2s",
@@ -87,6 +83,13 @@ class SpawnMountTest {
     assertEquals(List.of("sh", "-c", "echo 'hi' && sleep 1", "a b", "c\"d"),
         CommandLineWords.split("sh -c \"echo 'hi' && sleep 1\" 'a b' c\\\"d"));
     assertThrows(IllegalArgumentException.class, () -> CommandLineWords.split("x 'open"));
+  }
+
+  /** Returns the command that runs proxykit's echo in a child JVM on {@code __PORT__}. */
+  private static List<String> echoCommand() {
+    return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "serve", "--listen", "127.0.0.1:__PORT__", "--echo", "--log-level", "warn");
   }
 
   /** Returns the pid of the spawned echo server among this JVM's descendants, or -1. */
