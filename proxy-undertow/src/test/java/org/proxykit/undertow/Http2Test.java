@@ -35,6 +35,36 @@ class Http2Test {
   }
 
   @Test
+  void h2RequestsAreForwardedDirectlyWithTheirBodies() throws Exception {
+    try (org.proxykit.testing.LoopbackServer backend = new org.proxykit.testing.LoopbackServer().start()) {
+      byte[] download = new byte[1 << 20];
+      new java.util.Random(3).nextBytes(download);
+      backend.handler((request, exchange) -> exchange.respond(200, "OK", download));
+      ProxykitServer server = servers.start("mounts: [ { path: /, handler: { type: exact, upstream: '"
+          + backend.url("") + "' } } ]\n");
+      HttpClient h2 = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+      h2.send(HttpRequest.newBuilder(Servers.url(server, "/warm")).build(), HttpResponse.BodyHandlers.discarding());
+      backend.takeRequest();
+      byte[] upload = new byte[3 << 20];
+      new java.util.Random(4).nextBytes(upload);
+      HttpResponse<byte[]> response = h2.send(HttpRequest.newBuilder(Servers.url(server, "/up"))
+          .POST(HttpRequest.BodyPublishers.ofByteArray(upload)).build(), HttpResponse.BodyHandlers.ofByteArray());
+      assertEquals(HttpClient.Version.HTTP_2, response.version());
+      assertEquals(200, response.statusCode());
+      assertEquals(java.util.Arrays.hashCode(download), java.util.Arrays.hashCode(response.body()));
+      org.proxykit.testing.RecordedRequest received = backend.takeRequest();
+      assertEquals(upload.length, received.bodyLength());
+      assertEquals(java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(upload)),
+          received.bodySha256());
+      long deadline = System.nanoTime() + java.time.Duration.ofSeconds(5).toNanos();
+      while (server.directForwarder().inFlight() != 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(0, server.directForwarder().inFlight(), "every h2 forward ended");
+    }
+  }
+
+  @Test
   void tlsWithPemFilesAndAlpnH2(@TempDir Path dir) throws Exception {
     TestCertificate certificate = TestCertificate.localhost();
     certificate.writePem(dir.resolve("cert.pem"), dir.resolve("key.pem"));
