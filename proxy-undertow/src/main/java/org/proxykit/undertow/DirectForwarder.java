@@ -52,7 +52,10 @@ import org.xnio.channels.StreamSinkChannel;
  * client body that fails part way never reaches the upstream as complete: the upstream
  * connection is closed without the last chunk. Requests that are not idempotent are never
  * sent twice; an idempotent one whose reused connection turned out closed is sent once more on
- * a new connection.
+ * a new connection, and one answered with an interim 1xx (which Undertow's client takes for the
+ * final answer) is sent again the blocking way. An answer that comes before the whole upload
+ * stops the upload and closes the client connection after it. The silence watchdog counts only
+ * waits on the upstream; a client that stops reading is cut off by the server's write timeout.
  *
  * <p>Connections are pooled per I/O thread and route ({@code host:port}), at most
  * {@code maxConnectionsPerRoute / ioThreads} (at least 1) per thread; requests over the limit
