@@ -140,6 +140,15 @@ public final class Forward {
     /** Returns how many connections one host and port may have at once. */
     int maxConnectionsPerRoute();
 
+    /**
+     * Returns true if a request with {@code method} that was never answered may be sent again
+     * (an idempotent method, RFC 9110 section 9.2.2): the transport's retry rule.
+     */
+    boolean maySendAgain(String method);
+
+    /** Returns true if a request with {@code method} and no body is still sent with {@code Content-Length: 0}. */
+    boolean framesEmptyBody(String method);
+
     /** Returns the answer for a failure to connect to, send {@code request} to or receive from its upstream. */
     ProxyStatusException failure(ProxyRequest request, Throwable cause);
 

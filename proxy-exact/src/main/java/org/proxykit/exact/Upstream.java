@@ -88,6 +88,16 @@ final class Upstream {
     }
 
     @Override
+    public boolean maySendAgain(String method) {
+      return isIdempotent(method);
+    }
+
+    @Override
+    public boolean framesEmptyBody(String method) {
+      return BODY_EXPECTED.contains(method);
+    }
+
+    @Override
     public ProxyStatusException failure(ProxyRequest request, Throwable cause) {
       return Upstream.failure(cause, request, this);
     }

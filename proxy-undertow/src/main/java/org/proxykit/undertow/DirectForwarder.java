@@ -19,7 +19,6 @@ import java.net.URI;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -64,8 +63,6 @@ import org.xnio.channels.StreamSinkChannel;
  */
 final class DirectForwarder {
   private static final Logger log = LoggerFactory.getLogger(DirectForwarder.class);
-  private static final Set<String> IDEMPOTENT = Set.of("GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE");
-  private static final Set<String> BODY_EXPECTED = Set.of("POST", "PUT", "PATCH");
   private static final OptionMap CLIENT_OPTIONS = OptionMap.builder()
       .set(Options.TCP_NODELAY, true)
       .set(Options.KEEP_ALIVE, true)
@@ -328,7 +325,7 @@ final class DirectForwarder {
       if (hasBody && length < 0) {
         headers.remove(Headers.CONTENT_LENGTH);
         headers.put(Headers.TRANSFER_ENCODING, "chunked");
-      } else if (!hasBody && BODY_EXPECTED.contains(request.method())) {
+      } else if (!hasBody && limits.framesEmptyBody(request.method())) {
         headers.put(Headers.CONTENT_LENGTH, "0");
       } else if (!hasBody) {
         headers.remove(Headers.CONTENT_LENGTH);
@@ -455,7 +452,7 @@ final class DirectForwarder {
         // loses what follows: never pass it on as final; an idempotent request without a body
         // goes again through the blocking transport, which skips interim answers
         // (finishing aborts the upstream connection; its failure callback then finds the call finished)
-        if (IDEMPOTENT.contains(request.method()) && upload == null) {
+        if (limits.maySendAgain(request.method()) && upload == null) {
           handedOff = true;
           finish(false);
           fallback.run();
@@ -541,7 +538,7 @@ final class DirectForwarder {
       if (finished || abortedOnPurpose) {
         return;
       }
-      if (reused && !responseArrived && !retried && IDEMPOTENT.contains(request.method()) && upload == null) {
+      if (reused && !responseArrived && !retried && limits.maySendAgain(request.method()) && upload == null) {
         // a pooled connection the upstream had closed: the request never arrived, send it again
         retried = true;
         cancelTimer();
